@@ -1,0 +1,40 @@
+# Easydown: `make run` starts the service with a demo account; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Tests always use the real PostgreSQL, Redis and a Celery worker process.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint bench migrate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@$(BIN)/python -c "import yt_dlp.version as v, sys; print('yt-dlp', v.__version__); sys.exit(v.__version__ != '2026.10.26')"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@bash deploy/run-dev.sh
+
+test: install
+	@bash deploy/ensure-chromium.sh
+	$(BIN)/ruff check .
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-secret-key EASYDOWN_API_KEY_PEPPER=test-pepper \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	CELERY_BROKER_URL=$(subst /15,/14,$(TEST_REDIS_URL)) \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/parse_path.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var

@@ -1,0 +1,115 @@
+"""Writes to users and API keys. Each returns what the caller needs; plaintext tokens only once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from easydown.exceptions import InvalidRequest, InvalidToken, MissingToken, TokenExpired
+from parsing.recognition import PLATFORMS
+
+from . import tokens
+from .models import ApiKey, User
+
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def _clean_platforms(platforms: Iterable[str] | None) -> list[str]:
+    """None or an empty iterable means every platform; otherwise a sorted subset of PLATFORMS."""
+    chosen = sorted({p.strip().lower() for p in (platforms or []) if p and p.strip()})
+    unknown = [p for p in chosen if p not in PLATFORMS]
+    if unknown:
+        raise InvalidRequest(f"Unknown platform(s): {', '.join(unknown)}")
+    return [] if set(chosen) == set(PLATFORMS) else chosen
+
+
+def _set_token(key: ApiKey) -> str:
+    token = tokens.generate()
+    key.token_hash = tokens.digest(token)
+    key.token_prefix = tokens.display_prefix(token)
+    key.token_last4 = tokens.last_four(token)
+    return token
+
+
+@transaction.atomic
+def api_key_create(*, user: User, name: str, platforms: Iterable[str] | None = None,
+                   expires_on: dt.date | None = None,
+                   rate_limit_per_minute: int | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns the key and its plaintext token, which is never available again."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("A key needs a name")
+    key = ApiKey(user=user, name=name[:100], platforms=_clean_platforms(platforms), expires_on=expires_on,
+                 rate_limit_per_minute=rate_limit_per_minute)
+    token = _set_token(key)
+    key.save()
+    return key, token
+
+
+@transaction.atomic
+def api_key_update(*, key: ApiKey, name: str, platforms: Iterable[str] | None,
+                   expires_on: dt.date | None) -> ApiKey:
+    """Change name, permissions and expiry; the token stays the same."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("A key needs a name")
+    key.name = name[:100]
+    key.platforms = _clean_platforms(platforms)
+    key.expires_on = expires_on
+    key.save(update_fields=["name", "platforms", "expires_on"])
+    return key
+
+
+@transaction.atomic
+def api_key_rotate(*, key: ApiKey) -> tuple[ApiKey, str]:
+    """Give the key a new token (same row and permissions); the old token stops working at once."""
+    if key.revoked_at:
+        raise InvalidRequest("A revoked key cannot be reset")
+    token = _set_token(key)
+    key.rotated_at = timezone.now()
+    key.save(update_fields=["token_hash", "token_prefix", "token_last4", "rotated_at"])
+    return key, token
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revoke the key for good; idempotent."""
+    if key.revoked_at is None:
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        key.refresh_from_db(fields=["revoked_at"])
+    return key
+
+
+def bearer_token(header: str | None) -> str:
+    """The token from an ``Authorization`` header value; raises MissingToken or InvalidToken."""
+    if not header or not header.strip():
+        raise MissingToken()
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken()
+    return token.strip()
+
+
+def api_key_authenticate(*, header: str | None) -> ApiKey:
+    """Resolve an Authorization header to an active key with one indexed query.
+
+    Raises MissingToken, InvalidToken (malformed, unknown or revoked) or TokenExpired.
+    """
+    token = bearer_token(header)
+    if not tokens.is_well_formed(token):
+        raise InvalidToken()
+    key = ApiKey.objects.select_related("user").filter(token_hash=tokens.digest(token)).first()
+    if key is None or key.revoked_at is not None or not key.user.is_active:
+        raise InvalidToken()
+    now = timezone.now()
+    if key.is_expired(now):
+        raise TokenExpired()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        # Written at most once a minute, conditionally, so concurrent requests do not all write.
+        ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
+            last_used_at=now
+        )
+        key.last_used_at = now
+    return key

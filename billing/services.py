@@ -1,0 +1,105 @@
+"""Every balance change. Conditional updates only; no read-modify-write; ledger writes idempotent.
+
+Invariant: ``available + reserved`` of an account equals the sum of its ledger amounts. Reserving and
+releasing move credit between the two columns (no ledger row); capture and top-up write one.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from easydown.exceptions import InsufficientCredits, InvalidRequest
+
+from .models import CreditAccount, CreditHold, LedgerEntry
+
+
+def credit_account_for(*, user_id: int) -> CreditAccount:
+    account, _ = CreditAccount.objects.get_or_create(user_id=user_id)
+    return account
+
+
+def credit_reserve(*, user_id: int, reference: str) -> CreditHold:
+    """Move one credit from available to reserved under a hold; raises InsufficientCredits."""
+    with transaction.atomic():
+        moved = CreditAccount.objects.filter(user_id=user_id, available__gte=1).update(
+            available=F("available") - 1, reserved=F("reserved") + 1, updated_at=timezone.now()
+        )
+        if not moved:
+            raise InsufficientCredits()
+        return CreditHold.objects.create(account_id=user_id, reference=reference)
+
+
+def credit_capture(*, user_id: int, reference: str) -> bool:
+    """Charge the held credit: hold → captured, reserved − 1, one ledger row. False if not held.
+
+    Callers run this inside the transaction that records the success, so both happen or neither.
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        if not CreditHold.objects.filter(reference=reference, state=CreditHold.State.HELD).update(
+            state=CreditHold.State.CAPTURED, settled_at=now
+        ):
+            return False
+        CreditAccount.objects.filter(user_id=user_id, reserved__gte=1).update(
+            reserved=F("reserved") - 1, updated_at=now
+        )
+        LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.CAPTURE, amount=-1,
+                                   reference=reference, note="parse")
+        return True
+
+
+def credit_release(*, user_id: int, reference: str) -> bool:
+    """Give the held credit back: hold → released, reserved − 1, available + 1. False if not held."""
+    with transaction.atomic():
+        now = timezone.now()
+        if not CreditHold.objects.filter(reference=reference, state=CreditHold.State.HELD).update(
+            state=CreditHold.State.RELEASED, settled_at=now
+        ):
+            return False
+        CreditAccount.objects.filter(user_id=user_id, reserved__gte=1).update(
+            reserved=F("reserved") - 1, available=F("available") + 1, updated_at=now
+        )
+        return True
+
+
+def credit_topup(*, user_id: int, amount: int, reference: str, note: str = "",
+                 created_by_id: int | None = None) -> tuple[LedgerEntry, bool]:
+    """Add credits once per reference; returns (entry, created). A repeat with the same reference
+    changes nothing; the same reference with a different amount is an error."""
+    if amount <= 0:
+        raise InvalidRequest("A top-up amount must be positive")
+    reference = reference.strip()
+    if not reference:
+        raise InvalidRequest("A top-up needs a reference")
+    credit_account_for(user_id=user_id)
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.TOPUP, amount=amount,
+                                               reference=reference, note=note[:500], created_by_id=created_by_id)
+            CreditAccount.objects.filter(user_id=user_id).update(
+                available=F("available") + amount, updated_at=timezone.now()
+            )
+            return entry, True
+    except IntegrityError:
+        existing = LedgerEntry.objects.get(kind=LedgerEntry.Kind.TOPUP, reference=reference)
+        if existing.account_id != user_id or existing.amount != amount:
+            raise InvalidRequest(f"Reference {reference!r} was already used for another top-up") from None
+        return existing, False
+
+
+def credit_adjust(*, user_id: int, amount: int, reference: str, note: str,
+                  created_by_id: int | None = None) -> LedgerEntry:
+    """A signed correction by an admin; a negative one never takes available below zero."""
+    if amount == 0:
+        raise InvalidRequest("An adjustment must not be zero")
+    credit_account_for(user_id=user_id)
+    with transaction.atomic():
+        moved = CreditAccount.objects.filter(user_id=user_id, available__gte=max(0, -amount)).update(
+            available=F("available") + amount, updated_at=timezone.now()
+        )
+        if not moved:
+            raise InsufficientCredits("Not enough available credits for this adjustment")
+        return LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount,
+                                          reference=reference, note=note[:500], created_by_id=created_by_id)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Production API server: uvicorn workers serving the ASGI app (waiting parses cost a socket, not a
+# thread). Put nginx (deploy/nginx.conf) in front; set EASYDOWN_CLIENT_IP_HEADER=HTTP_X_REAL_IP there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DB_POOL_SIZE="${DB_POOL_SIZE:-20}"
+exec "${VENV:-.venv}/bin/uvicorn" easydown.asgi:application \
+  --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" \
+  --workers "${WEB_CONCURRENCY:-2}" --lifespan off --no-access-log \
+  --timeout-graceful-shutdown 35 --backlog 2048

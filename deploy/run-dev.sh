@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make run`: migrate, create the demo account, start the API (and a Celery worker when REDIS_URL is
+# set; without it tasks run in-process), print a ready curl. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+PY=.venv/bin/python
+
+$PY manage.py migrate --noinput >/dev/null
+$PY manage.py seeddemo --base-url "http://$HOST:$PORT"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ -n "${REDIS_URL:-}" ]; then
+  echo "Using REDIS_URL for the queue: starting a Celery worker and beat."
+  .venv/bin/celery -A easydown worker --beat --loglevel=INFO --concurrency="${WORKER_CONCURRENCY:-2}" \
+    -Q "${CELERY_QUEUE:-easydown}" &
+  pids+=($!)
+else
+  echo "No REDIS_URL: SQLite database and in-process tasks (set DATABASE_URL and REDIS_URL for the real stack)."
+fi
+[ -n "${DATABASE_URL:-}" ] && export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
+echo "API listening on http://$HOST:$PORT/"
+.venv/bin/uvicorn easydown.asgi:application --host "$HOST" --port "$PORT" --lifespan off &
+pids+=($!)
+wait -n "${pids[@]}"

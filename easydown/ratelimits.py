@@ -1,0 +1,61 @@
+"""Fixed-window rate limits on the shared cache (django-ratelimit), and their response headers.
+
+Fixed windows allow up to twice the limit across a window edge (the end of one window and the start of
+the next); the public docs say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: int
+    remaining: int
+    reset: int
+    limited: bool
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+        if self.limited:
+            headers["Retry-After"] = str(max(1, self.reset))
+        return headers
+
+
+def _usage(request: HttpRequest, *, group: str, key: str, limit: int, increment: bool) -> Usage:
+    raw = get_usage(request, group=group, key=lambda _g, _r: key, rate=f"{limit}/m", increment=increment)
+    assert raw is not None  # a rate is always given, so get_usage always answers
+    count = raw["count"]
+    # A peek (no increment) is limited once the budget is used up; a counted request once it is over.
+    limited = raw["should_limit"] if increment else count >= limit
+    return Usage(limit=limit, remaining=max(0, limit - count), reset=max(0, int(raw["time_left"])),
+                 limited=limited)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address: REMOTE_ADDR, or the one trusted proxy header named in settings."""
+    if settings.CLIENT_IP_HEADER:
+        value = request.META.get(settings.CLIENT_IP_HEADER, "")
+        if value:
+            return value.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def key_usage(request: HttpRequest, *, key_id: str, limit: int | None) -> Usage:
+    """Count one request against an API key's per-minute limit."""
+    return _usage(request, group="key", key=key_id, limit=limit or settings.RATE_LIMIT_PER_KEY, increment=True)
+
+
+def auth_failure_usage(request: HttpRequest, *, increment: bool) -> Usage:
+    """Failed authentications per client IP; peek with increment=False, count with True."""
+    return _usage(request, group="authfail", key=client_ip(request),
+                  limit=settings.RATE_LIMIT_AUTH_FAILURES_PER_IP, increment=increment)

@@ -1,0 +1,266 @@
+"""One env-driven settings module.
+
+Every environment variable is read once, here, through a typed helper. Unset services fall back to
+embedded defaults (SQLite, local-memory cache, tasks in-process) so a laptop runs with no set-up;
+tests and production set DATABASE_URL and REDIS_URL.
+"""
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    value = env_str(name)
+    return default if value is None else int(value)
+
+
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    return default if value is None else float(value)
+
+
+def env_json(name: str, default: dict) -> dict:
+    value = env_str(name)
+    return default if value is None else json.loads(value)
+
+
+POOL_SIZE = env_int("DB_POOL_SIZE", 0)
+
+
+def database_from_url(url: str) -> dict:
+    """Translate postgres://user:pass@host:port/name into a DATABASES entry."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 0 if POOL_SIZE else env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": not POOL_SIZE,
+        # The ASGI server gives every request its own thread, so it uses a pool instead of persistent
+        # per-thread connections; the (forking) Celery worker keeps persistent ones.
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": POOL_SIZE, "timeout": 10}} if POOL_SIZE else {},
+        "TEST": {"NAME": env_str("DATABASE_TEST_NAME")},
+    }
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+
+# Pepper for API-key hashes. Separate from SECRET_KEY so rotating one does not invalidate the other.
+API_KEY_PEPPER = env_str("EASYDOWN_API_KEY_PEPPER")
+if not API_KEY_PEPPER:
+    if not DEBUG:
+        raise ImproperlyConfigured("EASYDOWN_API_KEY_PEPPER must be set when DJANGO_DEBUG is off")
+    API_KEY_PEPPER = "dev-only-insecure-pepper"
+
+ALLOWED_HOSTS = (env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver") or "").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in (env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
+# Behind a proxy, the client address comes from this header only (e.g. HTTP_X_REAL_IP); never by default.
+CLIENT_IP_HEADER = env_str("EASYDOWN_CLIENT_IP_HEADER")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "billing",
+    "parsing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "easydown.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "easydown.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL),
+            "KEY_PREFIX": "ed",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit warns that a local-memory cache is not shared between processes; without
+    # REDIS_URL there is exactly one process, so that is fine.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+WHITENOISE_USE_FINDERS = True
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Easydown <no-reply@easydown.local>")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "easydown.exceptions.drf_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Easydown API",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Parsing and billing ---------------------------------------------------------------------------
+
+# How long the API waits for a worker before answering 504 upstream_timeout.
+PARSE_WAIT_TIMEOUT = env_float("EASYDOWN_PARSE_WAIT_TIMEOUT", 30.0)
+PARSE_SOFT_TIME_LIMIT = env_int("EASYDOWN_PARSE_SOFT_TIME_LIMIT", 45)
+PARSE_HARD_TIME_LIMIT = env_int("EASYDOWN_PARSE_HARD_TIME_LIMIT", 60)
+# A task whose worker keeps dying is retried at most this many times in all.
+PARSE_MAX_ATTEMPTS = env_int("EASYDOWN_PARSE_MAX_ATTEMPTS", 3)
+# Default per-key limit (requests a minute) and the per-IP limit on failed authentications.
+RATE_LIMIT_PER_KEY = env_int("EASYDOWN_RATE_LIMIT_PER_KEY", 60)
+RATE_LIMIT_AUTH_FAILURES_PER_IP = env_int("EASYDOWN_RATE_LIMIT_AUTH_FAILURES_PER_IP", 30)
+MAX_BODY_BYTES = 16 * 1024
+MAX_URL_CHARS = 4096
+
+# Platform -> dotted path of the extractor class; operators override single entries.
+EASYDOWN_EXTRACTORS: dict[str, str] = env_json("EASYDOWN_EXTRACTORS", {})
+# Outbound HTTP policy per platform: {"tiktok": "http://proxy:3128"}; cookies: platform -> cookies.txt path.
+EASYDOWN_PROXIES: dict[str, str] = env_json("EASYDOWN_PROXIES", {})
+EASYDOWN_COOKIES: dict[str, str] = env_json("EASYDOWN_COOKIES", {})
+EASYDOWN_CONNECT_TIMEOUT = env_float("EASYDOWN_CONNECT_TIMEOUT", 5.0)
+EASYDOWN_READ_TIMEOUT = env_float("EASYDOWN_READ_TIMEOUT", 15.0)
+
+# --- Celery ----------------------------------------------------------------------------------------
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# No REDIS_URL: run tasks in-process (a laptop default; tests and production always use a worker).
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = PARSE_HARD_TIME_LIMIT
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An unacknowledged task comes back after the visibility timeout: keep it above the hard time limit
+# but far below Redis' one-hour default, in every place Celery's Redis docs list.
+_VISIBILITY = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
+CELERY_BROKER_TRANSPORT_OPTIONS = _VISIBILITY
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _VISIBILITY
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "easydown")
+CELERY_BEAT_SCHEDULE = {
+    "release-stale-holds": {
+        "task": "parsing.tasks.sweep_stale_jobs",
+        "schedule": 60.0,
+    },
+}

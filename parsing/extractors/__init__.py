@@ -1,0 +1,31 @@
+"""The extractor registry: platform name → extractor class, replaceable through a setting.
+
+``EASYDOWN_EXTRACTORS = {"tiktok": "myplugins.tiktok.Extractor"}`` replaces one entry, as Django's
+pluggable backends do. Instances are built once per process and reused.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from .base import Extractor
+
+DEFAULT_EXTRACTORS: dict[str, str] = {}
+
+
+def extractor_paths() -> dict[str, str]:
+    return {**DEFAULT_EXTRACTORS, **settings.EASYDOWN_EXTRACTORS}
+
+
+@cache
+def _instance(path: str) -> Extractor:
+    return import_string(path)()
+
+
+def get_extractor(platform: str) -> Extractor | None:
+    """The process-wide extractor for a platform, or None when none is configured."""
+    path = extractor_paths().get(platform)
+    return _instance(path) if path else None

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import fnmatch
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ParseJob(models.Model):
+    """One paid parse attempt. Its terminal state is decided once, by compare-and-set.
+
+    pending → running → ready (worker has a result) → succeeded (client given it; credit captured)
+    Any non-terminal state → failed | timed_out | abandoned | expired (credit released).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        READY = "ready"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        TIMED_OUT = "timed_out"
+        ABANDONED = "abandoned"
+        EXPIRED = "expired"
+
+    OPEN_STATES = (State.PENDING, State.RUNNING, State.READY)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parse_jobs")
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, on_delete=models.SET_NULL, related_name="jobs")
+    platform = models.CharField(max_length=20, db_index=True)
+    kind = models.CharField(max_length=20, blank=True)
+    media_id = models.CharField(max_length=200, blank=True)
+    input = models.TextField()
+    url = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_reason = models.CharField(max_length=40, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="job_user_created"),
+            models.Index(fields=["state", "created_at"], name="job_state_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.state} {self.id}"
+
+    @property
+    def reference(self) -> str:
+        """The credit-hold and ledger reference of this job."""
+        return f"job:{self.id}"
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.finished_at is None:
+            return None
+        return int((self.finished_at - self.created_at).total_seconds() * 1000)
+
+    @property
+    def charged(self) -> bool:
+        return self.state == self.State.SUCCEEDED
+
+
+class BlockRule(models.Model):
+    """Content that must not be served: requests matching it get 451 and cost nothing.
+
+    ``pattern`` matches the recognised media id exactly, or the normalised URL as a shell-style
+    pattern (``*`` wildcards), case-insensitively.
+    """
+
+    platform = models.CharField(max_length=20, db_index=True)
+    pattern = models.CharField(max_length=500)
+    reason = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "pattern"]
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.pattern}"
+
+    def matches(self, *, media_id: str | None, url: str | None) -> bool:
+        pattern = self.pattern.strip().lower()
+        if media_id and pattern == media_id.lower():
+            return True
+        return bool(url) and fnmatch.fnmatchcase(url.lower(), pattern)

@@ -1,0 +1,282 @@
+"""The paid parse: submit (authenticate → limit → recognise → authorise → reserve → enqueue),
+run (in the worker), settle (exactly one terminal state, one capture or one release)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import ApiKey
+from accounts.services import api_key_authenticate
+from billing.services import credit_capture, credit_release, credit_reserve
+from easydown import exceptions as api
+from easydown.ratelimits import auth_failure_usage, key_usage
+
+from . import notify
+from .extractors import extractor_paths, get_extractor
+from .extractors.base import (
+    ContentUnavailable,
+    ExtractorError,
+    UnsupportedLink,
+    UpstreamFailure,
+    UpstreamTimeout,
+)
+from .models import BlockRule, ParseJob
+from .recognition import Recognition, recognize
+
+log = logging.getLogger(__name__)
+State = ParseJob.State
+
+
+@dataclass
+class Submission:
+    job_id: uuid.UUID
+    headers: dict[str, str]
+
+
+# --- submit (API process, one thread hop) ------------------------------------------------------------
+
+
+def _read_url(request: HttpRequest) -> str:
+    """The ``url`` field of a JSON body; raises 415, 413 or 400 in the envelope."""
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise api.UnsupportedMediaType()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise api.InvalidRequest("Invalid Content-Length") from None
+    if declared > settings.MAX_BODY_BYTES:
+        raise api.PayloadTooLarge()
+    body = request.body
+    if len(body) > settings.MAX_BODY_BYTES:
+        raise api.PayloadTooLarge()
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise api.InvalidRequest("Body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise api.InvalidRequest("Body must be a JSON object")
+    url = payload.get("url")
+    if url is None:
+        raise api.InvalidRequest("Field 'url' is required")
+    if not isinstance(url, str):
+        raise api.InvalidRequest("Field 'url' must be a string")
+    url = url.strip()
+    if not url:
+        raise api.InvalidRequest("Field 'url' must not be empty")
+    if len(url) > settings.MAX_URL_CHARS:
+        raise api.InvalidRequest(f"Field 'url' must be at most {settings.MAX_URL_CHARS} characters")
+    return url
+
+
+def _check_block_list(target: Recognition) -> None:
+    for rule in BlockRule.objects.filter(platform=target.platform, is_active=True).only("pattern", "reason"):
+        if rule.matches(media_id=target.id, url=target.url):
+            raise api.ContentRestricted(extra={"reason": rule.reason})
+
+
+def authenticate(request: HttpRequest) -> ApiKey:
+    """The request's API key; failed attempts count against the client IP (429 once over)."""
+    peek = auth_failure_usage(request, increment=False)
+    if peek.limited:
+        raise api.RateLimited(headers=peek.headers())
+    try:
+        return api_key_authenticate(header=request.META.get("HTTP_AUTHORIZATION"))
+    except api.ApiError as exc:
+        exc.headers.update(auth_failure_usage(request, increment=True).headers())
+        raise
+
+
+def parse_submit(*, request: HttpRequest) -> Submission:
+    """Everything before the worker: returns the job to wait for, or raises an ApiError."""
+    key = authenticate(request)
+    usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute)
+    headers = usage.headers()
+    try:
+        if usage.limited:
+            raise api.RateLimited()
+        text = _read_url(request)
+        target = recognize(text)
+        if not target.supported or not target.platform:
+            raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
+        if not key.allows(target.platform):
+            raise api.PlatformNotAllowed()
+        if target.platform not in extractor_paths():
+            raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
+        _check_block_list(target)
+        job_id = uuid.uuid4()
+        with transaction.atomic():
+            job = ParseJob.objects.create(
+                id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
+                media_id=(target.id or "")[:200], input=text, url=target.url or text,
+            )
+            credit_reserve(user_id=key.user_id, reference=job.reference)
+        _enqueue(job)
+    except api.ApiError as exc:
+        exc.headers = {**headers, **exc.headers}
+        raise
+    return Submission(job_id=job_id, headers=headers)
+
+
+def _enqueue(job: ParseJob) -> None:
+    """Send the job to the worker after its row and hold are committed."""
+    from .tasks import parse_job
+
+    try:
+        parse_job.apply_async(args=[str(job.id)])
+    except Exception:
+        log.exception("could not enqueue job %s", job.id)
+        job_fail(job_id=job.id, code="service_unavailable", reason="queue_unavailable")
+        raise api.ServiceUnavailable() from None
+
+
+# --- settle (compare-and-set on the job row; capture or release in the same transaction) -------------
+
+
+def _transition(job_id: uuid.UUID, from_states: Iterable[str], **changes: object) -> bool:
+    return bool(ParseJob.objects.filter(pk=job_id, state__in=list(from_states)).update(**changes))
+
+
+def job_fail(*, job_id: uuid.UUID, code: str, reason: str, state: str = State.FAILED,
+             from_states: Iterable[str] = (State.PENDING, State.RUNNING)) -> bool:
+    """Close an open job without a charge; False when another party settled it first."""
+    with transaction.atomic():
+        if not _transition(job_id, from_states, state=state, error_code=code, error_reason=reason,
+                           finished_at=timezone.now()):
+            return False
+        job = ParseJob.objects.only("user_id").get(pk=job_id)
+        credit_release(user_id=job.user_id, reference=f"job:{job_id}")
+    return True
+
+
+def job_deliver(*, job_id: uuid.UUID) -> bool:
+    """ready → succeeded and capture the credit, in one transaction; False if not ready any more."""
+    with transaction.atomic():
+        if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
+            return False
+        job = ParseJob.objects.only("user_id").get(pk=job_id)
+        credit_capture(user_id=job.user_id, reference=f"job:{job_id}")
+    return True
+
+
+def job_settle(*, job_id: uuid.UUID, give_up: str | None = None) -> ParseJob:
+    """Decide what the waiting client gets.
+
+    A ready job is delivered (and charged). With ``give_up`` (timed_out when the wait ran out,
+    abandoned when the client left) an open job is closed without a charge; an abandoned client is
+    never charged even for a ready result. Returns the job as settled (or still open).
+    """
+    for _ in range(3):
+        job = ParseJob.objects.get(pk=job_id)
+        if job.state == State.READY and give_up != State.ABANDONED:
+            if job_deliver(job_id=job_id):
+                job.state = State.SUCCEEDED
+                return job
+            continue
+        if job.state not in ParseJob.OPEN_STATES or give_up is None:
+            return job
+        code = "upstream_timeout" if give_up == State.TIMED_OUT else "client_gone"
+        if job_fail(job_id=job_id, code=code, reason=code, state=give_up, from_states=ParseJob.OPEN_STATES
+                    if give_up == State.ABANDONED else (State.PENDING, State.RUNNING)):
+            return ParseJob.objects.get(pk=job_id)
+    return ParseJob.objects.get(pk=job_id)
+
+
+def job_response_error(job: ParseJob) -> api.ApiError:
+    """The ApiError a failed job answers with."""
+    if job.error_code == "302":
+        return api.UnsupportedUrl(extra={"reason": job.error_reason or "unsupported"})
+    if job.error_code == "304":
+        return api.NoMedia(extra={"reason": job.error_reason or "unavailable"})
+    if job.error_code == "upstream_timeout" or job.state == State.TIMED_OUT:
+        return api.UpstreamTimeout()
+    if job.error_code == "service_unavailable":
+        return api.ServiceUnavailable()
+    return api.NoMedia(extra={"reason": job.error_reason or "upstream_error"})
+
+
+# --- run (worker) ------------------------------------------------------------------------------------
+
+
+def _error_code(exc: ExtractorError) -> tuple[str, str]:
+    if isinstance(exc, UnsupportedLink):
+        return "302", exc.reason
+    if isinstance(exc, UpstreamTimeout):
+        return "upstream_timeout", "upstream_timeout"
+    if isinstance(exc, ContentUnavailable | UpstreamFailure):
+        return "304", exc.reason
+    return "304", "upstream_error"
+
+
+def job_run(*, job_id: str) -> str:
+    """Claim the job, extract, record the outcome; returns the state it left the job in."""
+    job_uuid = uuid.UUID(job_id)
+    claimed = _transition(job_uuid, [State.PENDING, State.RUNNING], state=State.RUNNING,
+                          attempts=F("attempts") + 1, started_at=timezone.now())
+    job = ParseJob.objects.filter(pk=job_uuid).first()
+    if job is None:
+        return "missing"
+    if not claimed:
+        return job.state  # already settled (for example timed out): nothing to do
+    if job.attempts > settings.PARSE_MAX_ATTEMPTS:
+        # The worker died on every earlier attempt (reject_on_worker_lost requeued it): give up.
+        job_fail(job_id=job_uuid, code="304", reason="worker_lost")
+        notify.publish_done(job_id)
+        return State.FAILED
+    started = time.monotonic()
+    try:
+        result = _extract(job)
+    except ExtractorError as exc:
+        code, reason = _error_code(exc)
+        log.info("job %s failed: %s %s", job_id, code, reason)
+        job_fail(job_id=job_uuid, code=code, reason=reason)
+    except Exception as exc:  # noqa: BLE001 - any crash is a failed parse, never a charge or a traceback
+        if type(exc).__name__ == "SoftTimeLimitExceeded":
+            job_fail(job_id=job_uuid, code="upstream_timeout", reason="upstream_timeout")
+        else:
+            log.exception("extractor crashed on job %s", job_id)
+            job_fail(job_id=job_uuid, code="304", reason="upstream_error")
+    else:
+        _transition(job_uuid, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now())
+        log.info("job %s ready in %.0f ms", job_id, (time.monotonic() - started) * 1000)
+    notify.publish_done(job_id)
+    return ParseJob.objects.only("state").get(pk=job_uuid).state
+
+
+def _extract(job: ParseJob) -> dict:
+    from .expansion import resolve
+
+    target = recognize(job.input)
+    if target.short:
+        target = resolve(target)
+    extractor = get_extractor(job.platform)
+    if extractor is None:
+        raise UnsupportedLink(reason="platform_unavailable")
+    result = extractor.extract(target)
+    if not result.has_media:
+        raise ContentUnavailable(reason="no_media")
+    return result.to_dict()
+
+
+def jobs_sweep(*, older_than_seconds: float) -> int:
+    """Close open jobs older than the hard time limit (their worker or API died); returns how many."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    swept = 0
+    for job_id in ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )[:1000]:
+        swept += job_fail(job_id=job_id, code="304", reason="expired", state=State.EXPIRED,
+                          from_states=ParseJob.OPEN_STATES)
+    return swept

@@ -1,0 +1,17 @@
+"""Celery tasks: thin wrappers that take ids and call one service."""
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def parse_job(job_id: str) -> str:
+    return services.job_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_stale_jobs() -> int:
+    """Release the holds of jobs older than the hard time limit plus a margin."""
+    return services.jobs_sweep(older_than_seconds=settings.PARSE_HARD_TIME_LIMIT + 30)

@@ -1,0 +1,322 @@
+"""End to end through uvicorn, real PostgreSQL, real Redis and a real Celery worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import time
+
+import httpx
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.services import api_key_create, api_key_revoke, api_key_rotate
+from billing.models import CreditAccount, CreditHold, LedgerEntry
+from parsing.models import BlockRule, ParseJob
+from tests.factories import make_key, make_user
+from tests.support import extractors as scripted
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+YT = "https://www.youtube.com/watch?v={}"
+
+
+def vid(n: int | str) -> str:
+    """An 11-character YouTube id unique to the test."""
+    return f"v{n}".ljust(11, "x")[:11]
+
+
+def post(
+    stack,
+    token: str | None,
+    body=None,
+    *,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+    method: str = "POST",
+    timeout: float = 30,
+) -> httpx.Response:
+    headers = {"Content-Type": content_type}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    content = raw if raw is not None else (None if body is None else __import__("json").dumps(body))
+    return httpx.request(method, f"{stack.base_url}/api/v1/parse", headers=headers, content=content, timeout=timeout)
+
+
+def balance(user) -> tuple[int, int]:
+    account = CreditAccount.objects.get(pk=user.pk)
+    return account.available, account.reserved
+
+
+def captures(user) -> int:
+    return LedgerEntry.objects.filter(account_id=user.pk, kind="capture").count()
+
+
+def assert_envelope(response: httpx.Response, status: int, code) -> dict:
+    body = response.json()
+    assert response.status_code == status
+    assert body["status"] == status and body["data"] is None and body["code"] == code, body
+    assert "Traceback" not in response.text
+    return body
+
+
+def assert_ledger_balanced(user) -> None:
+    account = CreditAccount.objects.get(pk=user.pk)
+    total = LedgerEntry.objects.filter(account_id=user.pk).aggregate(s=Sum("amount"))["s"] or 0
+    assert account.available + account.reserved == total
+
+
+def test_success_returns_unified_shape_and_costs_exactly_one_credit(stack):
+    key, token = make_key(credits=5)
+    response = post(stack, token, {"url": YT.format(vid(1)), "extra": "ignored"})
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == 200 and body["msg"] == "success"
+    data = body["data"]
+    assert data["platform"] == "youtube"
+    assert set(data) >= {"platform", "title", "thumbnail", "duration", "images", "videos", "audios"}
+    assert data["videos"][0] == {
+        **data["videos"][0],
+        "url": f"https://cdn.example/{vid(1)}.mp4",
+        "mimeType": "video/mp4",
+        "hasAudio": True,
+        "source": "direct",
+    }
+    assert balance(key.user) == (4, 0) and captures(key.user) == 1
+    assert all(h in response.headers for h in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"))
+    job = ParseJob.objects.get(user=key.user)
+    assert job.state == "succeeded" and job.platform == "youtube" and job.finished_at
+    assert_ledger_balanced(key.user)
+
+
+def test_share_text_is_accepted(stack):
+    key, token = make_key(credits=1)
+    response = post(stack, token, {"url": f"看看这个视频 😀 https://youtu.be/{vid(2)}?si=abc 复制链接"})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["platform"] == "youtube"
+
+
+@pytest.mark.parametrize("header, code", [(None, "missing_token"), ("ed_live_bogus", "invalid_token")])
+def test_authentication_failures_cost_nothing(stack, header, code):
+    key, _ = make_key(credits=3)
+    assert_envelope(post(stack, header, {"url": YT.format(vid(3))}), 401, code)
+    assert balance(key.user) == (3, 0) and not ParseJob.objects.exists()
+
+
+def test_revoked_rotated_and_expired_keys(stack):
+    user = make_user(credits=5)
+    key, token = api_key_create(user=user, name="a")
+    api_key_revoke(key=key)
+    assert_envelope(post(stack, token, {"url": YT.format(vid(4))}), 401, "invalid_token")
+
+    key2, old = api_key_create(user=user, name="b")
+    _, new = api_key_rotate(key=key2)
+    assert_envelope(post(stack, old, {"url": YT.format(vid(5))}), 401, "invalid_token")
+    assert post(stack, new, {"url": YT.format(vid(5))}).status_code == 200
+
+    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    _, expired = api_key_create(user=user, name="c", expires_on=yesterday)
+    assert_envelope(post(stack, expired, {"url": YT.format(vid(6))}), 401, "token_expired")
+    assert balance(user) == (4, 0)
+
+
+def test_platform_scope(stack):
+    key, token = make_key(credits=3, platforms=["tiktok"])
+    assert_envelope(post(stack, token, {"url": YT.format(vid(7))}), 403, "platform_not_allowed")
+    assert balance(key.user) == (3, 0)
+
+
+def test_insufficient_credits(stack):
+    key, token = make_key(credits=0)
+    assert_envelope(post(stack, token, {"url": YT.format(vid(8))}), 402, "insufficient_credits")
+    assert not ParseJob.objects.exists()
+
+
+def test_unsupported_link_is_400_302_and_free(stack):
+    key, token = make_key(credits=2)
+    body = assert_envelope(post(stack, token, {"url": "https://www.youtube.com/playlist?list=PL123"}), 400, 302)
+    assert body["reason"]
+    assert_envelope(post(stack, token, {"url": "https://example.com/video/1"}), 400, 302)
+    assert balance(key.user) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "action, status, code, reason",
+    [
+        ("private", 200, 304, "private"),
+        ("empty", 200, 304, "no_media"),
+        ("blocked", 200, 304, "upstream_error"),
+        ("crash", 200, 304, "upstream_error"),
+        ("unsupported", 400, 302, "not_a_post"),
+        ("upstream_timeout", 504, "upstream_timeout", None),
+    ],
+)
+def test_extractor_failures_map_to_the_contract_and_cost_nothing(stack, action, status, code, reason):
+    key, token = make_key(credits=2)
+    media = vid(f"f{action[:5]}")
+    scripted.script(media, action)
+    body = assert_envelope(post(stack, token, {"url": YT.format(media)}), status, code)
+    if reason:
+        assert body["reason"] == reason
+    assert "secret stack trace" not in str(body)
+    assert balance(key.user) == (2, 0) and captures(key.user) == 0
+    assert CreditHold.objects.get().state == "released"
+
+
+@pytest.mark.parametrize(
+    "kwargs, status, code",
+    [
+        ({"raw": b"{not json"}, 400, "invalid_request"),
+        ({"body": {}}, 400, "invalid_request"),
+        ({"body": {"url": 42}}, 400, "invalid_request"),
+        ({"body": {"url": ["x"]}}, 400, "invalid_request"),
+        ({"body": {"url": "   "}}, 400, "invalid_request"),
+        ({"body": ["https://youtu.be/abcdefghijk"]}, 400, "invalid_request"),
+        ({"body": {"url": "https://youtu.be/" + "a" * 4100}}, 400, "invalid_request"),
+        ({"raw": b'{"url": "' + b"a" * 17000 + b'"}'}, 413, "payload_too_large"),
+        (
+            {"raw": b"url=https://youtu.be/abcdefghijk", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
+        ({"body": None, "method": "GET"}, 405, "method_not_allowed"),
+        ({"body": None, "method": "PUT"}, 405, "method_not_allowed"),
+    ],
+)
+def test_bad_input_gets_the_envelope_and_changes_nothing(stack, kwargs, status, code):
+    key, token = make_key(credits=2)
+    assert_envelope(post(stack, token, **kwargs), status, code)
+    assert balance(key.user) == (2, 0) and not ParseJob.objects.exists()
+
+
+def test_block_list_answers_451_and_costs_nothing(stack):
+    key, token = make_key(credits=2)
+    BlockRule.objects.create(platform="youtube", pattern=vid("blk"), reason="court order")
+    body = assert_envelope(post(stack, token, {"url": YT.format(vid("blk"))}), 451, "content_restricted")
+    assert body["reason"] == "court order"
+    assert balance(key.user) == (2, 0)
+
+
+def test_rate_limit_per_key_with_retry_after(stack):
+    key, token = make_key(credits=0, rate_limit_per_minute=3)
+    statuses = [post(stack, token, {"url": YT.format(vid(9))}) for _ in range(4)]
+    assert [r.status_code for r in statuses] == [402, 402, 402, 429]
+    assert [r.headers["RateLimit-Remaining"] for r in statuses] == ["2", "1", "0", "0"]
+    limited = assert_envelope(statuses[-1], 429, "rate_limited")
+    assert limited["msg"] and int(statuses[-1].headers["Retry-After"]) >= 1
+
+
+def test_failed_authentication_is_limited_per_ip_not_per_key(stack):
+    from django.conf import settings
+
+    key, token = make_key(credits=1)
+    for _ in range(settings.RATE_LIMIT_AUTH_FAILURES_PER_IP):
+        assert post(stack, "ed_live_wrong", {"url": YT.format(vid(10))}).status_code == 401
+    limited = post(stack, "ed_live_wrong", {"url": YT.format(vid(10))})
+    assert_envelope(limited, 429, "rate_limited")
+    assert "Retry-After" in limited.headers
+    # The same IP with a valid key is refused too: this address is guessing tokens.
+    assert post(stack, token, {"url": YT.format(vid(10))}).status_code == 429
+
+
+def test_fifty_parallel_requests_meet_a_balance_of_ten(stack):
+    user = make_user(credits=10)
+    _, token = api_key_create(user=user, name="race")
+
+    async def fire() -> list[int]:
+        async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as client:
+            calls = [
+                client.post(
+                    "/api/v1/parse", json={"url": YT.format(vid(f"p{n}"))}, headers={"Authorization": f"Bearer {token}"}
+                )
+                for n in range(50)
+            ]
+            return [r.status_code for r in await asyncio.gather(*calls)]
+
+    statuses = asyncio.run(fire())
+    assert statuses.count(200) == 10 and statuses.count(402) == 40, statuses
+    assert balance(user) == (0, 0) and captures(user) == 10
+    assert ParseJob.objects.filter(state="succeeded").count() == 10
+    assert_ledger_balanced(user)
+
+
+def test_late_success_after_timeout_charges_nothing(stack):
+    key, token = make_key(credits=2)
+    media = vid("late")
+    scripted.script(media, "sleep", seconds=8)  # the API waits 6 s in the test stack
+    started = time.monotonic()
+    assert_envelope(post(stack, token, {"url": YT.format(media)}), 504, "upstream_timeout")
+    assert time.monotonic() - started < 8
+    assert balance(key.user) == (2, 0)
+    job = ParseJob.objects.get()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not job.ready_at and job.attempts < 1:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    time.sleep(3)  # the worker finishes its sleep and tries to record the result
+    job.refresh_from_db()
+    assert job.state == "timed_out" and job.result is None
+    assert balance(key.user) == (2, 0) and captures(key.user) == 0
+    assert CreditHold.objects.get().state == "released"
+
+
+def test_worker_killed_mid_parse_leaves_no_charge_and_no_hold(stack):
+    key, token = make_key(credits=2)
+    media = vid("kill")
+    scripted.script(media, "hang")
+
+    async def call_and_kill() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as client:
+            pending = asyncio.create_task(
+                client.post(
+                    "/api/v1/parse", json={"url": YT.format(media)}, headers={"Authorization": f"Bearer {token}"}
+                )
+            )
+            for _ in range(100):
+                pid = scripted.worker_pid(media)
+                if pid:
+                    break
+                await asyncio.sleep(0.1)
+            assert pid in stack.worker_children()
+            os.kill(pid, signal.SIGKILL)
+            # Redelivered after the kill: the job is claimed again (second attempt) and hangs again.
+            for _ in range(100):
+                if scripted.calls(media) >= 2:
+                    break
+                await asyncio.sleep(0.1)
+            return await pending
+
+    response = asyncio.run(call_and_kill())
+    assert_envelope(response, 504, "upstream_timeout")
+    assert scripted.calls(media) == 2
+    job = ParseJob.objects.get()
+    assert job.state == "timed_out" and job.attempts == 2
+    assert balance(key.user) == (2, 0) and captures(key.user) == 0
+    assert not CreditHold.objects.filter(state="held").exists()
+    os.kill(scripted.worker_pid(media), signal.SIGKILL)  # free the pool process for the next tests
+
+
+def test_a_task_that_keeps_killing_its_worker_gives_up(stack):
+    from django.conf import settings
+
+    key, token = make_key(credits=2)
+    media = vid("die")
+    scripted.script(media, "die")
+    response = post(stack, token, {"url": YT.format(media)}, timeout=60)
+    job = ParseJob.objects.get()
+    # Either the give-up lands within the API's wait (304 worker_lost) or the wait runs out first.
+    if response.status_code == 200:
+        assert assert_envelope(response, 200, 304)["reason"] == "worker_lost"
+    else:
+        assert_envelope(response, 504, "upstream_timeout")
+    deadline = time.monotonic() + 30
+    while scripted.calls(media) < settings.PARSE_MAX_ATTEMPTS and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)
+    job.refresh_from_db()
+    assert scripted.calls(media) == settings.PARSE_MAX_ATTEMPTS
+    assert job.state in ("failed", "timed_out")
+    assert balance(key.user) == (2, 0) and captures(key.user) == 0

@@ -1,0 +1,61 @@
+"""`manage.py recognize` prints one JSON recognition per input, from arguments or stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+KEYS = ["input", "supported", "platform", "kind", "id", "short", "url", "reason"]
+SHARE = "7.43 复制打开抖音，看看【某某的作品】今天的晚霞 # 日落 https://v.douyin.com/iRNBho5q/ a@A.Gv 02/19 yTm:/"
+
+
+def _run(*args: str) -> tuple[list[dict[str, object]], str]:
+    """Run the command; return the parsed JSON lines and the raw output."""
+    out = io.StringIO()
+    call_command("recognize", *args, stdout=out)
+    raw = out.getvalue()
+    return [json.loads(line) for line in raw.splitlines()], raw
+
+
+def test_it_prints_one_json_object_per_argument() -> None:
+    lines, raw = _run("https://youtu.be/dQw4w9WgXcQ", SHARE, "no link here")
+    assert [list(line) for line in lines] == [KEYS, KEYS, KEYS]
+    assert lines[0] == {
+        "input": "https://youtu.be/dQw4w9WgXcQ",
+        "supported": True,
+        "platform": "youtube",
+        "kind": "video",
+        "id": "dQw4w9WgXcQ",
+        "short": False,
+        "url": "https://youtu.be/dQw4w9WgXcQ",
+        "reason": None,
+    }
+    assert lines[1]["platform"] == "douyin" and lines[1]["short"] is True
+    assert lines[1]["url"] == "https://v.douyin.com/iRNBho5q/"
+    assert (lines[2]["supported"], lines[2]["reason"]) == (False, "no_url")
+    assert "复制打开抖音" in raw  # not \u-escaped
+
+
+def test_it_reads_one_input_per_line_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin = f"https://x.com/jack/status/20\n\n{SHARE}\r\nhttps://www.tiktok.com/@someone\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    lines, _ = _run("-")
+    assert [(line["platform"], line["supported"], line["reason"]) for line in lines] == [
+        ("twitter", True, None),
+        ("douyin", True, None),
+        ("tiktok", False, "profile"),
+    ]
+    assert lines[1]["input"] == SHARE
+
+
+def test_it_mixes_arguments_and_stdin_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("https://b23.tv/AbCdEf1\n"))
+    lines, _ = _run("https://youtu.be/dQw4w9WgXcQ", "-", "https://weibo.com/u/1234567890")
+    assert [line["platform"] for line in lines] == ["youtube", "bilibili", "weibo"]
+
+
+def test_it_prints_nothing_without_inputs() -> None:
+    assert _run() == ([], "")

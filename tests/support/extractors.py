@@ -1,0 +1,76 @@
+"""A test extractor plugged in through EASYDOWN_EXTRACTORS; its behaviour is scripted through the
+real Redis by the test (keyed by the media id), so the real worker process does what a test asks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import redis
+
+from parsing.extractors.base import (
+    ContentUnavailable,
+    Extractor,
+    UnsupportedLink,
+    UpstreamFailure,
+    UpstreamTimeout,
+)
+from parsing.recognition import Recognition
+from parsing.schema import Image, MediaResult, Video
+
+PREFIX = "test:extractor"
+
+
+def client() -> redis.Redis:
+    return redis.Redis.from_url(os.environ["REDIS_URL"])
+
+
+def script(media_id: str, action: str, **params: object) -> None:
+    """Tell the worker what to do when it extracts ``media_id``."""
+    client().set(f"{PREFIX}:script:{media_id}", json.dumps({"action": action, **params}))
+
+
+def calls(media_id: str) -> int:
+    return int(client().get(f"{PREFIX}:calls:{media_id}") or 0)
+
+
+def worker_pid(media_id: str) -> int | None:
+    value = client().get(f"{PREFIX}:pid:{media_id}")
+    return int(value) if value else None
+
+
+class ScriptedExtractor(Extractor):
+    def extract(self, target: Recognition) -> MediaResult:
+        r = client()
+        media_id = target.id or ""
+        r.incr(f"{PREFIX}:calls:{media_id}")
+        r.set(f"{PREFIX}:pid:{media_id}", os.getpid())
+        raw = r.get(f"{PREFIX}:script:{media_id}")
+        plan = json.loads(raw) if raw else {"action": "ok"}
+        action = plan["action"]
+        if action == "sleep":
+            time.sleep(float(plan["seconds"]))
+        elif action == "hang":
+            time.sleep(3600)
+        elif action == "die":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "private":
+            raise ContentUnavailable(reason="private")
+        elif action == "unsupported":
+            raise UnsupportedLink(reason="not_a_post")
+        elif action == "upstream_timeout":
+            raise UpstreamTimeout()
+        elif action == "blocked":
+            raise UpstreamFailure()
+        elif action == "crash":
+            raise RuntimeError("extractor bug with a secret stack trace")
+        elif action == "empty":
+            return MediaResult(platform=target.platform or "", title="nothing here")
+        return MediaResult(
+            platform=target.platform or "", title=f"video {media_id}", thumbnail="https://cdn.example/t.jpg",
+            duration=12, id=media_id, url=target.url,
+            videos=[Video(url=f"https://cdn.example/{media_id}.mp4", quality="HD", width=1080, height=1920)],
+            images=[Image(url="https://cdn.example/cover.jpg", width=1080, height=1350)],
+        )

@@ -1,0 +1,114 @@
+"""A live stack for end-to-end tests: the ASGI app under uvicorn and a real Celery worker, both
+pointed at the pytest-django test database and the test Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+
+from parsing.recognition import PLATFORMS
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def stack_env(**overrides: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "EASYDOWN_EXTRACTORS": json.dumps({p: "tests.support.extractors.ScriptedExtractor" for p in PLATFORMS}),
+        "EASYDOWN_PARSE_WAIT_TIMEOUT": "6",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Stack:
+    base_url: str
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def worker_children(self) -> list[int]:
+        """Pids of the Celery pool processes (children of the worker's main process)."""
+        main = self.processes["worker"].pid
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(main)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, Path]:
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    return proc, log_path
+
+
+def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int = 2,
+                **env_overrides: str) -> Stack:
+    env = stack_env(**env_overrides)
+    port = free_port()
+    stack = Stack(base_url=f"http://127.0.0.1:{port}")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    queue = f"test-{port}"
+    env["CELERY_QUEUE"] = queue
+    worker, stack.logs["worker"] = _spawn("worker", [
+        str(BIN / "celery"), "-A", "easydown", "worker", "--loglevel=INFO", "-Q", queue,
+        f"--concurrency={worker_concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-n", f"test-{port}@%h",
+    ], env, log_dir)
+    stack.processes["worker"] = worker
+    web_env = {**env, "DB_POOL_SIZE": "10"}
+    web, stack.logs["web"] = _spawn("web", [
+        str(BIN / "uvicorn"), "easydown.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(web_workers), "--lifespan", "off", "--no-access-log",
+    ], web_env, log_dir)
+    stack.processes["web"] = web
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for name, proc in stack.processes.items():
+            if proc.poll() is not None:
+                stack.stop()
+                raise RuntimeError(f"{name} exited: {stack.logs[name].read_text()[-3000:]}")
+        try:
+            ready = httpx.get(f"{stack.base_url}/api/v1/parse", timeout=1).status_code == 405
+        except httpx.HTTPError:
+            ready = False
+        if ready and "ready" in stack.logs["worker"].read_text():
+            return stack
+        time.sleep(0.2)
+    stack.stop()
+    raise RuntimeError("stack did not start: " + stack.logs["worker"].read_text()[-3000:])
