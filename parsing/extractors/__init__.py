@@ -13,7 +13,17 @@ from django.utils.module_loading import import_string
 
 from .base import Extractor
 
-DEFAULT_EXTRACTORS: dict[str, str] = {}
+DEFAULT_EXTRACTORS: dict[str, str] = {
+    "tiktok": "parsing.extractors.tiktok.TikTokExtractor",
+    "douyin": "parsing.extractors.douyin.DouyinExtractor",
+    "youtube": "parsing.extractors.youtube.YouTubeExtractor",
+    "twitter": "parsing.extractors.twitter.TwitterExtractor",
+    "instagram": "parsing.extractors.instagram.InstagramExtractor",
+    "xiaohongshu": "parsing.extractors.xiaohongshu.XiaohongshuExtractor",
+    "bilibili": "parsing.extractors.bilibili.BilibiliExtractor",
+    "kuaishou": "parsing.extractors.kuaishou.KuaishouExtractor",
+    "weibo": "parsing.extractors.weibo.WeiboExtractor",
+}
 
 
 def extractor_paths() -> dict[str, str]:

@@ -1,0 +1,162 @@
+"""The one outbound HTTP policy for every request the service makes to a platform.
+
+- connect and read timeouts from settings;
+- an optional proxy and an optional cookies file per platform (settings);
+- a browser User-Agent;
+- refusal of private, loopback, link-local, multicast, reserved and cloud-metadata addresses, checked
+  on every resolved address (A and AAAA) of every connection, so on every redirect hop, and the socket
+  connects to the checked address itself, so DNS cannot change between check and connect (TLS still
+  uses the hostname).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterable
+from functools import cache
+
+import certifi
+import httpcore
+import httpx
+from django.conf import settings
+
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+MOBILE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+MAX_REDIRECTS = 10
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+_TEREDO = ipaddress.ip_network("2001::/32")
+
+
+class BlockedAddress(httpx.ConnectError):
+    """The destination resolves to an address we never connect to."""
+
+
+def is_public_address(address: str) -> bool:
+    """True only for globally routable unicast addresses, looking inside IPv6 wrappers of IPv4.
+
+    ``is_global`` alone is not enough on Python 3.11: it calls multicast, NAT64 and 6to4 addresses
+    global, and those can wrap private IPv4 addresses.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_public_address(str(ip.ipv4_mapped))
+        if ip in _NAT64 or ip in _NAT64_LOCAL:
+            return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        if ip in _SIX_TO_FOUR:
+            return is_public_address(str(ip.sixtofour))
+        if ip in _TEREDO:
+            return False
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_unspecified)
+
+
+def resolve_public(host: str, port: int) -> list[str]:
+    """Every address of ``host``; raises BlockedAddress unless all of them are public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses or not all(is_public_address(a) for a in addresses):
+        raise BlockedAddress(f"refusing to connect to {host}: not a public address")
+    return addresses
+
+
+class PublicOnlyBackend(httpcore.SyncBackend):
+    """A network backend that checks every connection's addresses and connects to a checked one."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable | None = None) -> httpcore.NetworkStream:
+        last_error: Exception | None = None
+        for address in resolve_public(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last_error = exc
+        raise httpcore.ConnectError(str(last_error))
+
+
+class PolicyTransport(httpx.HTTPTransport):
+    """httpx's transport with the public-only network backend (and TLS against the hostname)."""
+
+    def __init__(self, *, proxy: str | None = None) -> None:
+        super().__init__(verify=_ssl_context(), proxy=proxy, trust_env=False, retries=0)
+        if proxy is None:
+            # Direct connections: swap in the checking backend. Through a proxy the proxy connects,
+            # so the target host is checked before the request is sent (see PolicyClient.send).
+            self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), max_connections=20,
+                                                 network_backend=PublicOnlyBackend())
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class PolicyClient(httpx.Client):
+    """An httpx client that re-checks the destination of every hop when going through a proxy."""
+
+    def __init__(self, *, proxied: bool, **kwargs: object) -> None:
+        self._proxied = proxied
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def send(self, request: httpx.Request, **kwargs: object) -> httpx.Response:  # type: ignore[override]
+        if request.url.scheme not in ("http", "https"):
+            raise BlockedAddress(f"refusing scheme {request.url.scheme}")
+        if self._proxied:
+            resolve_public(request.url.host, request.url.port or 443)
+        return super().send(request, **kwargs)  # type: ignore[arg-type]
+
+
+def load_cookies(platform: str) -> http.cookiejar.CookieJar:
+    """A fresh jar with the operator's cookies for the platform (Netscape cookies.txt), if any."""
+    jar: http.cookiejar.CookieJar = http.cookiejar.CookieJar()
+    path = settings.EASYDOWN_COOKIES.get(platform)
+    if path:
+        file_jar = http.cookiejar.MozillaCookieJar(path)
+        file_jar.load(ignore_discard=True, ignore_expires=True)
+        for cookie in file_jar:
+            jar.set_cookie(cookie)
+    return jar
+
+
+def proxy_for(platform: str) -> str | None:
+    return settings.EASYDOWN_PROXIES.get(platform) or None
+
+
+def timeout() -> httpx.Timeout:
+    return httpx.Timeout(settings.EASYDOWN_READ_TIMEOUT, connect=settings.EASYDOWN_CONNECT_TIMEOUT)
+
+
+def http_client(platform: str, *, mobile: bool = False, headers: dict[str, str] | None = None,
+                follow_redirects: bool = True) -> httpx.Client:
+    """A client for one extraction on ``platform``: policy transport, its proxy and cookies, a fresh jar.
+
+    Use as a context manager; it is cheap (the TLS context is shared).
+    """
+    proxy = proxy_for(platform)
+    return PolicyClient(
+        proxied=proxy is not None,
+        transport=PolicyTransport(proxy=proxy),
+        timeout=timeout(),
+        follow_redirects=follow_redirects,
+        max_redirects=MAX_REDIRECTS,
+        cookies=load_cookies(platform),
+        headers={"User-Agent": MOBILE_UA if mobile else BROWSER_UA, "Accept-Language": "en-US,en;q=0.9,zh-CN;q=0.8",
+                 **(headers or {})},
+    )
