@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 # Tests always use the real PostgreSQL, Redis and a Celery worker process.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Every run gets its own test database and Redis key prefix, so two runs on one machine never collide.
+TEST_RUN := $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(4))")
 
 .PHONY: install run test lint bench migrate clean
 
@@ -28,6 +30,7 @@ test: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-secret-key EASYDOWN_API_KEY_PEPPER=test-pepper \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL=$(subst /15,/14,$(TEST_REDIS_URL)) \
+	EASYDOWN_TEST_RUN=$(TEST_RUN) DATABASE_TEST_NAME=test_easydown_$(TEST_RUN) CACHE_KEY_PREFIX=ed$(TEST_RUN) \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

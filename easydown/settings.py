@@ -150,7 +150,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL),
-            "KEY_PREFIX": "ed",
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ed"),
         }
     }
 else:

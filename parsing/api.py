@@ -39,21 +39,21 @@ async def _job_state(job_id: uuid.UUID) -> str:
     return await ParseJob.objects.filter(pk=job_id).values_list("state", flat=True).aget()
 
 
-async def wait_for_job(job_id: uuid.UUID, timeout: float) -> None:
+async def wait_for_job(job_id: uuid.UUID, notice: asyncio.Future[None] | None, timeout: float) -> None:
     """Return when the job leaves pending/running or the timeout passes."""
-    if not settings.REDIS_URL:  # tasks ran in-process: the job is already done
+    if notice is None:  # no Redis: tasks ran in-process, the job is already done
         return
     deadline = time.monotonic() + timeout
-    pubsub = notify.async_client().pubsub()
-    try:
-        await pubsub.subscribe(notify.channel(str(job_id)))
-        while _open(await _job_state(job_id)):  # checked after subscribing, so no notice is missed
-            left = deadline - time.monotonic()
-            if left <= 0:
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(notice), timeout=min(left, POLL_SECONDS))
+            return
+        except TimeoutError:
+            if not _open(await _job_state(job_id)):
                 return
-            await pubsub.get_message(ignore_subscribe_messages=True, timeout=min(left, POLL_SECONDS))
-    finally:
-        await pubsub.aclose()
 
 
 @csrf_exempt
@@ -63,16 +63,24 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
     try:
         if request.method != "POST":
             raise api.MethodNotAllowed(headers={"Allow": "POST"})
-        submission = await sync_to_async(parse_submit)(request=request)
-        headers = submission.headers
+        job_id = uuid.uuid4()
+        # Listen before the job exists, so its completion notice cannot be missed.
+        notice = await notify.listener().register(str(job_id)) if settings.REDIS_URL else None
         try:
-            await wait_for_job(submission.job_id, settings.PARSE_WAIT_TIMEOUT)
-        except asyncio.CancelledError:
-            # The client went away: settle without a charge, then let the cancellation proceed.
-            await asyncio.shield(sync_to_async(job_settle)(job_id=submission.job_id,
-                                                           give_up=ParseJob.State.ABANDONED))
-            raise
-        job = await sync_to_async(job_settle)(job_id=submission.job_id, give_up=ParseJob.State.TIMED_OUT)
+            submission = await sync_to_async(parse_submit)(request=request, job_id=job_id)
+            headers = submission.headers
+            try:
+                await wait_for_job(job_id, notice, settings.PARSE_WAIT_TIMEOUT)
+            except asyncio.CancelledError:
+                # The client went away: settle without a charge, then let the cancellation proceed.
+                await asyncio.shield(sync_to_async(job_settle)(job_id=job_id, user_id=submission.user_id,
+                                                               give_up=ParseJob.State.ABANDONED))
+                raise
+        finally:
+            if notice is not None:
+                notify.listener().unregister(str(job_id))
+        job = await sync_to_async(job_settle)(job_id=job_id, user_id=submission.user_id,
+                                              give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
             return _success(job, headers)
         raise job_response_error(job)

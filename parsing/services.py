@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -42,6 +43,7 @@ State = ParseJob.State
 @dataclass
 class Submission:
     job_id: uuid.UUID
+    user_id: int
     headers: dict[str, str]
 
 
@@ -99,7 +101,7 @@ def authenticate(request: HttpRequest) -> ApiKey:
         raise
 
 
-def parse_submit(*, request: HttpRequest) -> Submission:
+def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
     """Everything before the worker: returns the job to wait for, or raises an ApiError."""
     key = authenticate(request)
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute)
@@ -116,7 +118,6 @@ def parse_submit(*, request: HttpRequest) -> Submission:
         if target.platform not in extractor_paths():
             raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
         _check_block_list(target)
-        job_id = uuid.uuid4()
         with transaction.atomic():
             job = ParseJob.objects.create(
                 id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
@@ -127,7 +128,7 @@ def parse_submit(*, request: HttpRequest) -> Submission:
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
         raise
-    return Submission(job_id=job_id, headers=headers)
+    return Submission(job_id=job_id, user_id=key.user_id, headers=headers)
 
 
 def _enqueue(job: ParseJob) -> None:
@@ -138,7 +139,7 @@ def _enqueue(job: ParseJob) -> None:
         parse_job.apply_async(args=[str(job.id)])
     except Exception:
         log.exception("could not enqueue job %s", job.id)
-        job_fail(job_id=job.id, code="service_unavailable", reason="queue_unavailable")
+        job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
         raise api.ServiceUnavailable() from None
 
 
@@ -149,48 +150,43 @@ def _transition(job_id: uuid.UUID, from_states: Iterable[str], **changes: object
     return bool(ParseJob.objects.filter(pk=job_id, state__in=list(from_states)).update(**changes))
 
 
-def job_fail(*, job_id: uuid.UUID, code: str, reason: str, state: str = State.FAILED,
+def job_fail(*, job_id: uuid.UUID, user_id: int, code: str, reason: str, state: str = State.FAILED,
              from_states: Iterable[str] = (State.PENDING, State.RUNNING)) -> bool:
-    """Close an open job without a charge; False when another party settled it first."""
+    """Close an open job and release its credit, in one transaction; False when already settled."""
     with transaction.atomic():
         if not _transition(job_id, from_states, state=state, error_code=code, error_reason=reason,
                            finished_at=timezone.now()):
             return False
-        job = ParseJob.objects.only("user_id").get(pk=job_id)
-        credit_release(user_id=job.user_id, reference=f"job:{job_id}")
+        credit_release(user_id=user_id, reference=f"job:{job_id}")
     return True
 
 
-def job_deliver(*, job_id: uuid.UUID) -> bool:
-    """ready → succeeded and capture the credit, in one transaction; False if not ready any more."""
+def job_deliver(*, job_id: uuid.UUID, user_id: int) -> bool:
+    """ready → succeeded and capture the credit, in one transaction; False if not ready."""
     with transaction.atomic():
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
-        job = ParseJob.objects.only("user_id").get(pk=job_id)
-        credit_capture(user_id=job.user_id, reference=f"job:{job_id}")
+        credit_capture(user_id=user_id, reference=f"job:{job_id}")
     return True
 
 
-def job_settle(*, job_id: uuid.UUID, give_up: str | None = None) -> ParseJob:
-    """Decide what the waiting client gets.
+def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -> ParseJob:
+    """Decide what the waiting client gets; returns the job as settled (or still open).
 
     A ready job is delivered (and charged). With ``give_up`` (timed_out when the wait ran out,
     abandoned when the client left) an open job is closed without a charge; an abandoned client is
-    never charged even for a ready result. Returns the job as settled (or still open).
+    never charged, even for a ready result.
     """
-    for _ in range(3):
-        job = ParseJob.objects.get(pk=job_id)
-        if job.state == State.READY and give_up != State.ABANDONED:
-            if job_deliver(job_id=job_id):
-                job.state = State.SUCCEEDED
-                return job
-            continue
-        if job.state not in ParseJob.OPEN_STATES or give_up is None:
-            return job
+    if give_up != State.ABANDONED and job_deliver(job_id=job_id, user_id=user_id):
+        return ParseJob.objects.get(pk=job_id)
+    if give_up is not None:
         code = "upstream_timeout" if give_up == State.TIMED_OUT else "client_gone"
-        if job_fail(job_id=job_id, code=code, reason=code, state=give_up, from_states=ParseJob.OPEN_STATES
-                    if give_up == State.ABANDONED else (State.PENDING, State.RUNNING)):
-            return ParseJob.objects.get(pk=job_id)
+        open_states = ParseJob.OPEN_STATES if give_up == State.ABANDONED else (State.PENDING, State.RUNNING)
+        closed = job_fail(job_id=job_id, user_id=user_id, code=code, reason=code, state=give_up,
+                          from_states=open_states)
+        if not closed and give_up == State.TIMED_OUT:
+            # A worker became ready between the wait and the timeout: deliver that instead.
+            job_deliver(job_id=job_id, user_id=user_id)
     return ParseJob.objects.get(pk=job_id)
 
 
@@ -221,7 +217,7 @@ def _error_code(exc: ExtractorError) -> tuple[str, str]:
 
 
 def job_run(*, job_id: str) -> str:
-    """Claim the job, extract, record the outcome; returns the state it left the job in."""
+    """Claim the job, extract, record the outcome (ready or failed); returns a word for the task log."""
     job_uuid = uuid.UUID(job_id)
     claimed = _transition(job_uuid, [State.PENDING, State.RUNNING], state=State.RUNNING,
                           attempts=F("attempts") + 1, started_at=timezone.now())
@@ -232,7 +228,7 @@ def job_run(*, job_id: str) -> str:
         return job.state  # already settled (for example timed out): nothing to do
     if job.attempts > settings.PARSE_MAX_ATTEMPTS:
         # The worker died on every earlier attempt (reject_on_worker_lost requeued it): give up.
-        job_fail(job_id=job_uuid, code="304", reason="worker_lost")
+        job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="worker_lost")
         notify.publish_done(job_id)
         return State.FAILED
     started = time.monotonic()
@@ -241,18 +237,17 @@ def job_run(*, job_id: str) -> str:
     except ExtractorError as exc:
         code, reason = _error_code(exc)
         log.info("job %s failed: %s %s", job_id, code, reason)
-        job_fail(job_id=job_uuid, code=code, reason=reason)
-    except Exception as exc:  # noqa: BLE001 - any crash is a failed parse, never a charge or a traceback
-        if type(exc).__name__ == "SoftTimeLimitExceeded":
-            job_fail(job_id=job_uuid, code="upstream_timeout", reason="upstream_timeout")
-        else:
-            log.exception("extractor crashed on job %s", job_id)
-            job_fail(job_id=job_uuid, code="304", reason="upstream_error")
+        job_fail(job_id=job_uuid, user_id=job.user_id, code=code, reason=reason)
+    except SoftTimeLimitExceeded:
+        job_fail(job_id=job_uuid, user_id=job.user_id, code="upstream_timeout", reason="upstream_timeout")
+    except Exception:  # noqa: BLE001 - any crash is a failed parse, never a charge or a traceback
+        log.exception("extractor crashed on job %s", job_id)
+        job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="upstream_error")
     else:
         _transition(job_uuid, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now())
         log.info("job %s ready in %.0f ms", job_id, (time.monotonic() - started) * 1000)
     notify.publish_done(job_id)
-    return ParseJob.objects.only("state").get(pk=job_uuid).state
+    return "done"
 
 
 def _extract(job: ParseJob) -> dict:
@@ -274,9 +269,8 @@ def jobs_sweep(*, older_than_seconds: float) -> int:
     """Close open jobs older than the hard time limit (their worker or API died); returns how many."""
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     swept = 0
-    for job_id in ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=cutoff).values_list(
-        "pk", flat=True
-    )[:1000]:
-        swept += job_fail(job_id=job_id, code="304", reason="expired", state=State.EXPIRED,
+    stale = ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=cutoff)
+    for job_id, user_id in stale.values_list("pk", "user_id")[:1000]:
+        swept += job_fail(job_id=job_id, user_id=user_id, code="304", reason="expired", state=State.EXPIRED,
                           from_states=ParseJob.OPEN_STATES)
     return swept

@@ -13,10 +13,16 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 @pytest.fixture(autouse=True)
 def _clean_redis():
-    """Rate-limit counters and test scripts never leak from one test into another."""
+    """Rate-limit counters and test scripts never leak from one test into another (only this run's
+    keys are deleted: other runs on the same machine keep theirs)."""
     url = os.environ.get("REDIS_URL")
     if url:
-        redis.Redis.from_url(url).flushdb()
+        client = redis.Redis.from_url(url)
+        run = os.environ.get("EASYDOWN_TEST_RUN", "")
+        for pattern in (f"{os.environ.get('CACHE_KEY_PREFIX', 'ed')}:*", f"test:{run}:*"):
+            keys = list(client.scan_iter(pattern, count=1000))
+            if keys:
+                client.delete(*keys)
     yield
 
 

@@ -20,7 +20,7 @@ from parsing.extractors.base import (
 from parsing.recognition import Recognition
 from parsing.schema import Image, MediaResult, Video
 
-PREFIX = "test:extractor"
+PREFIX = f"test:{os.environ.get('EASYDOWN_TEST_RUN', '')}:extractor"
 
 
 def client() -> redis.Redis:

@@ -1,0 +1,169 @@
+"""Bare DRF endpoint vs the full paid parse path, served with the production server configuration.
+
+(a) GET /healthz: a DRF view doing one indexed query.
+(b) POST /api/v1/parse: authenticate, rate-limit, recognise, reserve, enqueue, a real Celery worker
+    with an extractor that answers instantly, wait over pub/sub, capture.
+Both are measured in this run with the same load generator (C concurrent clients, D seconds each),
+and the ratios b/a are printed. Needs PostgreSQL and Redis (same defaults as `make test`); it creates
+and drops its own database.
+
+    .venv/bin/python bench/parse_path.py [--clients 16] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "easydown_bench"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def environment(port: int) -> dict[str, str]:
+    platforms = ["tiktok", "douyin", "youtube", "twitter", "instagram", "xiaohongshu", "bilibili", "kuaishou", "weibo"]
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-secret",
+        "EASYDOWN_API_KEY_PEPPER": "bench-pepper",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": REDIS,
+        "CELERY_QUEUE": "bench",
+        "EASYDOWN_EXTRACTORS": json.dumps({p: "bench.instant.InstantExtractor" for p in platforms}),
+        "LOG_LEVEL": "WARNING",
+        "PORT": str(port),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def recreate_database() -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def prepare(env: dict[str, str]) -> str:
+    """Migrate and create a user with plenty of credits and an unthrottled key; returns the token."""
+    py = sys.executable
+    subprocess.run([py, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    script = (
+        "from accounts.models import User; from accounts.services import api_key_create; "
+        "from billing.services import credit_topup; "
+        "u = User.objects.create_user('bench@example.com', 'x'); "
+        "credit_topup(user_id=u.pk, amount=10**9, reference='bench'); "
+        "print(api_key_create(user=u, name='bench', rate_limit_per_minute=10**9)[1])"
+    )
+    out = subprocess.run([py, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+async def load(url: str, *, clients: int, seconds: float, method: str, headers: dict, body: dict | None):
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.monotonic() + seconds
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            started = time.perf_counter()
+            payload = None
+            if body is not None:
+                payload = {"url": f"https://www.youtube.com/watch?v=b{id(client) % 10**6:06d}{n % 10000:04d}"}
+            response = await client.request(method, url, headers=headers, json=payload)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as shared:
+        started = time.monotonic()
+        await asyncio.gather(*(client_loop(shared) for _ in range(clients)))
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    }
+
+
+def wait_until_up(base: str, procs: list[subprocess.Popen]) -> None:
+    for _ in range(300):
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit("a server process exited during start-up")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    port = free_port()
+    env = environment(port)
+    recreate_database()
+    token = prepare(env)
+    venv = {"VENV": str(Path(sys.executable).parent.parent)}
+    api = subprocess.Popen(["bash", "deploy/run-api.sh"], cwd=ROOT, env={**env, **venv}, start_new_session=True)
+    worker = subprocess.Popen(["bash", "deploy/run-worker.sh"], cwd=ROOT, env={**env, **venv,
+                              "WORKER_CONCURRENCY": os.environ.get("WORKER_CONCURRENCY", "2")},
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, [api, worker])
+        auth = {"Authorization": f"Bearer {token}"}
+        # Warm both paths (worker processes, connection pools) before measuring.
+        asyncio.run(load(f"{base}/healthz", clients=args.clients, seconds=2, method="GET", headers={}, body=None))
+        asyncio.run(load(f"{base}/api/v1/parse", clients=args.clients, seconds=3, method="POST", headers=auth,
+                         body={}))
+        bare = asyncio.run(load(f"{base}/healthz", clients=args.clients, seconds=args.seconds, method="GET",
+                                headers={}, body=None))
+        paid = asyncio.run(load(f"{base}/api/v1/parse", clients=args.clients, seconds=args.seconds, method="POST",
+                                headers=auth, body={}))
+    finally:
+        for proc in (api, worker):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (api, worker):
+            proc.wait(timeout=30)
+    print(f"clients={args.clients} seconds={args.seconds} cores={os.cpu_count()}")
+    for name, r in (("(a) bare DRF + 1 query", bare), ("(b) full paid parse", paid)):
+        print(f"{name:24s} {r['throughput']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+              f"requests {r['requests']}  non-200 {r['errors']}")
+    print(f"throughput ratio b/a: {paid['throughput'] / bare['throughput']:.3f} (goal >= 0.25)")
+    print(f"p50 latency ratio b/a: {paid['p50_ms'] / bare['p50_ms']:.2f} (goal <= 4)")
+    print(f"p99 latency ratio b/a: {paid['p99_ms'] / bare['p99_ms']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
