@@ -112,6 +112,47 @@ async def load(url: str, *, clients: int, seconds: float, method: str, headers: 
     }
 
 
+def _stat(pid: int) -> tuple[int, float] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_component(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each root's process tree, plus PostgreSQL and Redis."""
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))):
+            parent[int(entry.name)], cpu[int(entry.name)] = stat
+            try:
+                names[int(entry.name)] = (entry / "comm").read_text().strip()
+            except OSError:
+                names[int(entry.name)] = ""
+    totals = {name: 0.0 for name in [*roots, "postgres", "redis"]}
+    for pid, used in cpu.items():
+        ancestor, hops = pid, 0
+        while ancestor and hops < 50:
+            for name, root in roots.items():
+                if ancestor == root:
+                    totals[name] += used
+                    break
+            else:
+                ancestor, hops = parent.get(ancestor, 0), hops + 1
+                continue
+            break
+        else:
+            if names[pid].startswith("postgres"):
+                totals["postgres"] += used
+            elif names[pid].startswith("redis"):
+                totals["redis"] += used
+    totals["load generator"] = time.process_time()
+    return totals
+
+
 def wait_until_up(base: str, procs: list[subprocess.Popen]) -> None:
     for _ in range(300):
         if any(p.poll() is not None for p in procs):
@@ -147,10 +188,14 @@ def main() -> None:
         asyncio.run(load(f"{base}/healthz", clients=args.clients, seconds=2, method="GET", headers={}, body=None))
         asyncio.run(load(f"{base}/api/v1/parse", clients=args.clients, seconds=3, method="POST", headers=auth,
                          body={}))
+        roots = {"api": api.pid, "worker": worker.pid}
+        before = cpu_by_component(roots)
         bare = asyncio.run(load(f"{base}/healthz", clients=args.clients, seconds=args.seconds, method="GET",
                                 headers={}, body=None))
+        middle = cpu_by_component(roots)
         paid = asyncio.run(load(f"{base}/api/v1/parse", clients=args.clients, seconds=args.seconds, method="POST",
                                 headers=auth, body={}))
+        after = cpu_by_component(roots)
     finally:
         for proc in (api, worker):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -160,6 +205,11 @@ def main() -> None:
     for name, r in (("(a) bare DRF + 1 query", bare), ("(b) full paid parse", paid)):
         print(f"{name:24s} {r['throughput']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
               f"requests {r['requests']}  non-200 {r['errors']}")
+    print("CPU ms per request by component:")
+    for name in before:
+        a_ms = (middle[name] - before[name]) * 1000 / bare["requests"]
+        b_ms = (after[name] - middle[name]) * 1000 / paid["requests"]
+        print(f"  {name:16s} (a) {a_ms:6.2f}   (b) {b_ms:6.2f}")
     print(f"throughput ratio b/a: {paid['throughput'] / bare['throughput']:.3f} (goal >= 0.25)")
     print(f"p50 latency ratio b/a: {paid['p50_ms'] / bare['p50_ms']:.2f} (goal <= 4)")
     print(f"p99 latency ratio b/a: {paid['p99_ms'] / bare['p99_ms']:.2f}")

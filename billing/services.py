@@ -22,7 +22,7 @@ def credit_account_for(*, user_id: int) -> CreditAccount:
 
 def credit_reserve(*, user_id: int, reference: str) -> CreditHold:
     """Move one credit from available to reserved under a hold; raises InsufficientCredits."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         moved = CreditAccount.objects.filter(user_id=user_id, available__gte=1).update(
             available=F("available") - 1, reserved=F("reserved") + 1, updated_at=timezone.now()
         )
@@ -36,7 +36,7 @@ def credit_capture(*, user_id: int, reference: str) -> bool:
 
     Callers run this inside the transaction that records the success, so both happen or neither.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
         if not CreditHold.objects.filter(reference=reference, state=CreditHold.State.HELD).update(
             state=CreditHold.State.CAPTURED, settled_at=now
@@ -52,7 +52,7 @@ def credit_capture(*, user_id: int, reference: str) -> bool:
 
 def credit_release(*, user_id: int, reference: str) -> bool:
     """Give the held credit back: hold → released, reserved − 1, available + 1. False if not held."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
         if not CreditHold.objects.filter(reference=reference, state=CreditHold.State.HELD).update(
             state=CreditHold.State.RELEASED, settled_at=now
@@ -95,7 +95,7 @@ def credit_adjust(*, user_id: int, amount: int, reference: str, note: str,
     if amount == 0:
         raise InvalidRequest("An adjustment must not be zero")
     credit_account_for(user_id=user_id)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         moved = CreditAccount.objects.filter(user_id=user_id, available__gte=max(0, -amount)).update(
             available=F("available") + amount, updated_at=timezone.now()
         )

@@ -1,6 +1,37 @@
+"""ASGI entry point.
+
+The machine API (/api/ and /healthz) is served by a handler without the dashboard's middleware:
+Django's session, CSRF, auth, message and WhiteNoise middleware are synchronous, and in front of the
+async parse view they would bounce every request between the event loop and worker threads several
+times (measured in bench/parse_path.py). API requests authenticate with bearer keys and need none of
+them. Everything else goes through the full stack.
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
+from django.test.utils import override_settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "easydown.settings")
-application = get_asgi_application()
+site = get_asgi_application()
+
+API_PREFIXES = ("/api/v1/", "/healthz")
+API_MIDDLEWARE: list[str] = []
+
+
+class ApiHandler(ASGIHandler):
+    """An ASGIHandler whose middleware chain is API_MIDDLEWARE instead of settings.MIDDLEWARE."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        with override_settings(MIDDLEWARE=API_MIDDLEWARE):
+            super().load_middleware(is_async=is_async)
+
+
+api = ApiHandler()
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
+        return await api(scope, receive, send)
+    return await site(scope, receive, send)

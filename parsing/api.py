@@ -8,6 +8,7 @@ import time
 import uuid
 
 from asgiref.sync import sync_to_async
+from django import db
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +21,28 @@ from .services import job_response_error, job_settle, parse_submit
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # a safety net under pub/sub: a lost notice costs at most this much latency
+
+
+def in_thread(func):
+    """Run blocking ORM work on the loop's thread pool.
+
+    Unlike Django's thread-per-request executor, these threads are reused and keep their database
+    connection between requests, so a parse does not check a connection out of the pool twice. A
+    connection that saw an error is dropped if it no longer answers, as Django does per request.
+    """
+
+    def run(**kwargs):
+        try:
+            return func(**kwargs)
+        finally:
+            conn = db.connection
+            if conn.errors_occurred:
+                if conn.connection is not None and conn.is_usable():
+                    conn.errors_occurred = False
+                else:
+                    conn.close()
+
+    return sync_to_async(run, thread_sensitive=False)
 
 
 def _success(job: ParseJob, headers: dict[str, str]) -> JsonResponse:
@@ -67,19 +90,19 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         # Listen before the job exists, so its completion notice cannot be missed.
         notice = await notify.listener().register(str(job_id)) if settings.REDIS_URL else None
         try:
-            submission = await sync_to_async(parse_submit)(request=request, job_id=job_id)
+            submission = await in_thread(parse_submit)(request=request, job_id=job_id)
             headers = submission.headers
             try:
                 await wait_for_job(job_id, notice, settings.PARSE_WAIT_TIMEOUT)
             except asyncio.CancelledError:
                 # The client went away: settle without a charge, then let the cancellation proceed.
-                await asyncio.shield(sync_to_async(job_settle)(job_id=job_id, user_id=submission.user_id,
+                await asyncio.shield(in_thread(job_settle)(job_id=job_id, user_id=submission.user_id,
                                                                give_up=ParseJob.State.ABANDONED))
                 raise
         finally:
             if notice is not None:
                 notify.listener().unregister(str(job_id))
-        job = await sync_to_async(job_settle)(job_id=job_id, user_id=submission.user_id,
+        job = await in_thread(job_settle)(job_id=job_id, user_id=submission.user_id,
                                               give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
             return _success(job, headers)

@@ -90,14 +90,15 @@ def _check_block_list(target: Recognition) -> None:
 
 
 def authenticate(request: HttpRequest) -> ApiKey:
-    """The request's API key; failed attempts count against the client IP (429 once over)."""
-    peek = auth_failure_usage(request, increment=False)
-    if peek.limited:
-        raise api.RateLimited(headers=peek.headers())
+    """The request's API key. Failed attempts count against the client IP: past the limit they get
+    429 instead of 401 (a valid key is never slowed down by them)."""
     try:
         return api_key_authenticate(header=request.META.get("HTTP_AUTHORIZATION"))
     except api.ApiError as exc:
-        exc.headers.update(auth_failure_usage(request, increment=True).headers())
+        usage = auth_failure_usage(request, increment=True)
+        if usage.limited:
+            raise api.RateLimited(headers=usage.headers()) from None
+        exc.headers.update(usage.headers())
         raise
 
 

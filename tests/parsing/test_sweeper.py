@@ -1,0 +1,44 @@
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from billing.models import CreditAccount, CreditHold
+from billing.services import credit_reserve
+from parsing.models import ParseJob
+from parsing.services import job_settle, jobs_sweep
+from parsing.tasks import sweep_stale_jobs
+from tests.factories import make_key
+
+pytestmark = pytest.mark.django_db
+
+
+def open_job(key, *, state="running", age_seconds=0) -> ParseJob:
+    job = ParseJob.objects.create(id=uuid.uuid4(), user=key.user, api_key=key, platform="youtube",
+                                  input="https://youtu.be/abcdefghijk", url="https://youtu.be/abcdefghijk",
+                                  state=state)
+    credit_reserve(user_id=key.user_id, reference=job.reference)
+    ParseJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(seconds=age_seconds))
+    return job
+
+
+def test_sweeper_releases_only_stale_holds():
+    key, _ = make_key(credits=3)
+    stale_running = open_job(key, age_seconds=600)
+    stale_ready = open_job(key, state="ready", age_seconds=600)
+    fresh = open_job(key, age_seconds=1)
+    assert sweep_stale_jobs() == 2
+    assert {j.pk: j.state for j in ParseJob.objects.all()} == {
+        stale_running.pk: "expired", stale_ready.pk: "expired", fresh.pk: "running"}
+    account = CreditAccount.objects.get(pk=key.user_id)
+    assert (account.available, account.reserved) == (2, 1)
+    assert jobs_sweep(older_than_seconds=90) == 0  # settled once
+
+
+def test_an_expired_ready_job_is_not_delivered_later():
+    key, _ = make_key(credits=1)
+    job = open_job(key, state="ready", age_seconds=600)
+    sweep_stale_jobs()
+    assert job_settle(job_id=job.pk, user_id=key.user_id, give_up="timed_out").state == "expired"
+    assert CreditHold.objects.get().state == "released"
