@@ -22,13 +22,14 @@ def credit_account_for(*, user_id: int) -> CreditAccount:
 
 def credit_reserve(*, user_id: int, reference: str) -> CreditHold:
     """Move one credit from available to reserved under a hold; raises InsufficientCredits."""
+    # No savepoint: callers open the transaction, and nothing in here raises a database error.
     with transaction.atomic(savepoint=False):
         moved = CreditAccount.objects.filter(user_id=user_id, available__gte=1).update(
             available=F("available") - 1, reserved=F("reserved") + 1, updated_at=timezone.now()
         )
-        if not moved:
-            raise InsufficientCredits()
-        return CreditHold.objects.create(account_id=user_id, reference=reference)
+        if moved:
+            return CreditHold.objects.create(account_id=user_id, reference=reference)
+    raise InsufficientCredits()
 
 
 def credit_capture(*, user_id: int, reference: str) -> bool:
@@ -95,11 +96,11 @@ def credit_adjust(*, user_id: int, amount: int, reference: str, note: str,
     if amount == 0:
         raise InvalidRequest("An adjustment must not be zero")
     credit_account_for(user_id=user_id)
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         moved = CreditAccount.objects.filter(user_id=user_id, available__gte=max(0, -amount)).update(
             available=F("available") + amount, updated_at=timezone.now()
         )
-        if not moved:
-            raise InsufficientCredits("Not enough available credits for this adjustment")
-        return LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount,
-                                          reference=reference, note=note[:500], created_by_id=created_by_id)
+        if moved:
+            return LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount,
+                                              reference=reference, note=note[:500], created_by_id=created_by_id)
+    raise InsufficientCredits("Not enough available credits for this adjustment")

@@ -308,17 +308,15 @@ def test_a_task_that_keeps_killing_its_worker_gives_up(stack):
     media = vid("die")
     scripted.script(media, "die")
     response = post(stack, token, {"url": YT.format(media)}, timeout=60)
-    job = ParseJob.objects.get()
-    # Either the give-up lands within the API's wait (304 worker_lost) or the wait runs out first.
+    # Either the give-up lands within the API's wait (304 worker_lost) or the wait runs out first;
+    # both are free, and a redelivery after the answer does not run the extractor again.
     if response.status_code == 200:
         assert assert_envelope(response, 200, 304)["reason"] == "worker_lost"
+        assert scripted.calls(media) == settings.PARSE_MAX_ATTEMPTS
     else:
         assert_envelope(response, 504, "upstream_timeout")
-    deadline = time.monotonic() + 30
-    while scripted.calls(media) < settings.PARSE_MAX_ATTEMPTS and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(2)
-    job.refresh_from_db()
-    assert scripted.calls(media) == settings.PARSE_MAX_ATTEMPTS
+    time.sleep(3)
+    job = ParseJob.objects.get()
     assert job.state in ("failed", "timed_out")
+    assert scripted.calls(media) <= settings.PARSE_MAX_ATTEMPTS
     assert balance(key.user) == (2, 0) and captures(key.user) == 0

@@ -42,3 +42,22 @@ def test_an_expired_ready_job_is_not_delivered_later():
     sweep_stale_jobs()
     assert job_settle(job_id=job.pk, user_id=key.user_id, give_up="timed_out").state == "expired"
     assert CreditHold.objects.get().state == "released"
+
+
+def test_a_job_redelivered_past_the_attempt_limit_fails_without_extracting(settings):
+    from parsing.services import job_run
+
+    settings.EASYDOWN_EXTRACTORS = {"youtube": "tests.parsing.test_sweeper.ExplodingExtractor"}
+    key, _ = make_key(credits=1)
+    job = open_job(key)
+    ParseJob.objects.filter(pk=job.pk).update(attempts=settings.PARSE_MAX_ATTEMPTS)
+    job_run(job_id=str(job.pk))
+    job.refresh_from_db()
+    assert (job.state, job.error_reason, job.attempts) == ("failed", "worker_lost", settings.PARSE_MAX_ATTEMPTS + 1)
+    account = CreditAccount.objects.get(pk=key.user_id)
+    assert (account.available, account.reserved) == (1, 0)
+
+
+class ExplodingExtractor:
+    def extract(self, target):
+        raise AssertionError("must not be called")
