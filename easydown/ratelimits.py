@@ -59,3 +59,23 @@ def auth_failure_usage(request: HttpRequest, *, increment: bool) -> Usage:
     """Failed authentications per client IP; peek with increment=False, count with True."""
     return _usage(request, group="authfail", key=client_ip(request),
                   limit=settings.RATE_LIMIT_AUTH_FAILURES_PER_IP, increment=increment)
+
+
+# --- dashboard forms (django-ratelimit decorators; rates read at request time so tests can override) ---
+
+
+def ip_key(group: str, request: HttpRequest) -> str:
+    """django-ratelimit key: the client IP, from the trusted header when one is configured."""
+    return client_ip(request)
+
+
+def login_rate(group: str, request: HttpRequest) -> str:
+    return settings.RATE_LIMIT_LOGIN
+
+
+def signup_rate(group: str, request: HttpRequest) -> str:
+    return settings.RATE_LIMIT_SIGNUP
+
+
+def password_reset_rate(group: str, request: HttpRequest) -> str:
+    return settings.RATE_LIMIT_PASSWORD_RESET

@@ -168,6 +168,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = env_int("DJANGO_PASSWORD_RESET_TIMEOUT", 3 * 60 * 60)
+# Dashboard form posts per client IP (django-ratelimit rates: N/s, N/m, N/h, N/d).
+RATE_LIMIT_LOGIN = env_str("EASYDOWN_RATE_LIMIT_LOGIN", "10/m")
+RATE_LIMIT_SIGNUP = env_str("EASYDOWN_RATE_LIMIT_SIGNUP", "10/h")
+RATE_LIMIT_PASSWORD_RESET = env_str("EASYDOWN_RATE_LIMIT_PASSWORD_RESET", "5/h")
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -202,6 +209,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "Turn public links from nine platforms into direct media URLs. One successful parse costs "
+                   "one credit; every failure is free.",
+    # The schema and its docs are public pages: no bearer key is needed to read them.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The parse endpoint is a plain async Django view; its contract is written out by hand.
+    "PREPROCESSING_HOOKS": ["parsing.openapi.skip_hand_written"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "parsing.openapi.document_api"],
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "tryItOutEnabled": False},
 }
 
 LOGGING = {

@@ -1,14 +1,29 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from easydown.health import HealthApi
 from parsing.api import parse_view
 
+from . import views
+
+admin.site.site_header = "Easydown administration"
+admin.site.site_title = "Easydown admin"
+admin.site.index_title = "Customers, credits and content"
+
 urlpatterns = [
     path("api/v1/parse", parse_view, name="api-parse"),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("healthz", HealthApi.as_view(), name="health"),
+    path("", views.home, name="home"),
+    path("dashboard/", RedirectView.as_view(pattern_name="keys"), name="dashboard"),
+    path("start/", views.get_started, name="start"),
+    path("", include("accounts.urls")),
+    path("", include("billing.urls")),
 ]
 
 handler404 = "easydown.views.not_found"

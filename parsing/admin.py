@@ -1,13 +1,50 @@
+from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from .labels import PLATFORM_CHOICES
 from .models import BlockRule, ParseJob
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    """Charged successes, free failures, and jobs still open."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("succeeded", "Succeeded (charged)"), ("failed", "Failed (free)"), ("open", "In progress")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "succeeded":
+            return queryset.filter(state=ParseJob.State.SUCCEEDED)
+        if self.value() == "failed":
+            return queryset.exclude(state__in=[ParseJob.State.SUCCEEDED, *ParseJob.OPEN_STATES])
+        if self.value() == "open":
+            return queryset.filter(state__in=ParseJob.OPEN_STATES)
+        return queryset
+
+
+class PlatformFilter(admin.SimpleListFilter):
+    title = "platform"
+    parameter_name = "platform"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return PLATFORM_CHOICES
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(platform=self.value()) if self.value() else queryset
 
 
 @admin.register(ParseJob)
 class ParseJobAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "platform", "state", "error_reason", "attempts", "duration_ms"]
-    list_filter = ["platform", "state"]
+    list_display = ["created_at", "user", "platform", "state", "error_code", "error_reason", "attempts",
+                    "duration_ms"]
+    list_filter = [OutcomeFilter, PlatformFilter, "state", "error_reason"]
+    list_select_related = ["user"]
     search_fields = ["user__email", "url", "media_id"]
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ParseJob._meta.fields]
 
     def has_add_permission(self, request) -> bool:
@@ -17,12 +54,28 @@ class ParseJobAdmin(admin.ModelAdmin):
         return False
 
 
+class BlockRuleForm(forms.ModelForm):
+    platform = forms.ChoiceField(choices=PLATFORM_CHOICES)
+
+    class Meta:
+        model = BlockRule
+        fields = ["platform", "pattern", "reason", "is_active"]
+        help_texts = {
+            "pattern": "The platform's media id (exact), or a URL pattern with * wildcards, "
+                       "e.g. https://www.youtube.com/watch?v=abc* — matched case-insensitively.",
+            "reason": "Returned to the client as the 451 response's reason.",
+        }
+
+
 @admin.register(BlockRule)
 class BlockRuleAdmin(admin.ModelAdmin):
+    """Matching requests get 451 content_restricted and cost nothing."""
+
+    form = BlockRuleForm
     list_display = ["platform", "pattern", "reason", "is_active", "created_by", "created_at"]
     list_filter = ["platform", "is_active"]
+    list_editable = ["is_active"]
     search_fields = ["pattern", "reason"]
-    exclude = ["created_by"]
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

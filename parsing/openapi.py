@@ -1,0 +1,253 @@
+"""The public API contract in OpenAPI terms, and the error catalogue the docs pages print.
+
+``POST /api/v1/parse`` is a plain async Django view (DRF would cost a thread per waiting request), so
+drf-spectacular cannot introspect it: this postprocessing hook writes its contract out by hand, and
+the account endpoint's with it, so both read the same components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .recognition import PLATFORMS
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    status: int
+    codes: tuple[str | int, ...]
+    when: str
+    charged: bool = False
+
+
+ERRORS: tuple[ErrorCase, ...] = (
+    ErrorCase(401, ("missing_token", "invalid_token"), "No, malformed, unknown or revoked token."),
+    ErrorCase(401, ("token_expired",), "The key is past its expiry date."),
+    ErrorCase(403, ("platform_not_allowed",), "The key may not use the detected platform."),
+    ErrorCase(402, ("insufficient_credits",), "No credit available to reserve."),
+    ErrorCase(400, (302,), "Unsupported link, or not a single media post (`reason` says which)."),
+    ErrorCase(200, (304,), "Public link but no downloadable media (`reason`: private, deleted, login_required, "
+                           "region_blocked, live, drm, no_media, upstream_error, …)."),
+    ErrorCase(400, ("invalid_request",), "Malformed JSON; missing, non-string, empty or over-4096-character `url`."),
+    ErrorCase(405, ("method_not_allowed",), "Not a POST."),
+    ErrorCase(413, ("payload_too_large",), "Body over 16 KB."),
+    ErrorCase(415, ("unsupported_media_type",), "Content-Type is not application/json."),
+    ErrorCase(429, ("rate_limited",), "Over the key's per-minute limit, or too many failed authentications "
+                                      "from one IP. `Retry-After` says when to retry."),
+    ErrorCase(451, ("content_restricted",), "An administrator blocked this content (`reason` says why)."),
+    ErrorCase(503, ("service_unavailable",), "The queue is down or the platform is switched off."),
+    ErrorCase(504, ("upstream_timeout",), "No result within the wait (30 s by default)."),
+)
+
+EXAMPLE_RESULT: dict[str, Any] = {
+    "platform": "youtube",
+    "title": "Example video",
+    "thumbnail": "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg",
+    "duration": 212,
+    "images": [],
+    "videos": [{
+        "url": "https://rr1---sn.googlevideo.com/videoplayback?…", "quality": "720p", "mimeType": "video/mp4",
+        "width": 1280, "height": 720, "hasAudio": True, "source": "direct", "headers": {"User-Agent": "…"},
+    }],
+    "audios": [{
+        "url": "https://rr1---sn.googlevideo.com/videoplayback?…", "mimeType": "audio/mp4", "quality": "medium",
+        "source": "direct", "headers": {"User-Agent": "…"},
+    }],
+    "id": "dQw4w9WgXcQ",
+    "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    "author": {"name": "Example channel", "id": "UC…", "url": "https://www.youtube.com/channel/UC…"},
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_HEADERS = {"type": "object", "additionalProperties": {"type": "string"},
+            "description": "Request headers the download needs (User-Agent, Referer, …)."}
+_SCHEMAS: dict[str, Any] = {
+    "ParseRequest": {
+        "type": "object", "required": ["url"],
+        "properties": {"url": {"type": "string", "minLength": 1, "maxLength": 4096,
+                               "description": "A public link, or app share text that contains one.",
+                               "example": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}},
+    },
+    "Image": {
+        "type": "object", "required": ["url"],
+        "properties": {"url": {"type": "string", "format": "uri"}, "width": {"type": "integer", "nullable": True},
+                       "height": {"type": "integer", "nullable": True}, "headers": _HEADERS},
+    },
+    "Video": {
+        "type": "object", "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri"}, "quality": {"type": "string", "nullable": True},
+            "mimeType": {"type": "string", "nullable": True}, "width": {"type": "integer", "nullable": True},
+            "height": {"type": "integer", "nullable": True}, "hasAudio": {"type": "boolean"},
+            "source": {"type": "string", "enum": ["direct", "dash", "hls"]}, "bitrate": {"type": "integer"},
+            "headers": _HEADERS,
+        },
+    },
+    "Audio": {
+        "type": "object", "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri"}, "mimeType": {"type": "string", "nullable": True},
+            "quality": {"type": "string", "nullable": True}, "bitrate": {"type": "integer"},
+            "source": {"type": "string", "enum": ["direct", "dash", "hls"]}, "headers": _HEADERS,
+        },
+    },
+    "Author": {
+        "type": "object", "nullable": True,
+        "properties": {"name": {"type": "string", "nullable": True}, "id": {"type": "string", "nullable": True},
+                       "url": {"type": "string", "nullable": True}},
+    },
+    "MediaResult": {
+        "type": "object", "required": ["platform", "title", "thumbnail", "duration", "images", "videos", "audios"],
+        "properties": {
+            "platform": {"type": "string", "enum": list(PLATFORMS)},
+            "title": {"type": "string"},
+            "thumbnail": {"type": "string", "nullable": True},
+            "duration": {"type": "number", "description": "Seconds; 0 for images."},
+            "images": {"type": "array", "items": _ref("Image")},
+            "videos": {"type": "array", "items": _ref("Video")},
+            "audios": {"type": "array", "items": _ref("Audio")},
+            "id": {"type": "string", "nullable": True, "description": "The platform's media id."},
+            "url": {"type": "string", "nullable": True, "description": "The canonical link."},
+            "author": _ref("Author"),
+        },
+    },
+    "ParseSuccess": {
+        "type": "object", "required": ["status", "data", "msg"],
+        "properties": {"status": {"type": "integer", "enum": [200]}, "data": _ref("MediaResult"),
+                       "msg": {"type": "string", "enum": ["success"]}},
+        "example": {"status": 200, "data": EXAMPLE_RESULT, "msg": "success"},
+    },
+    "Error": {
+        "type": "object", "required": ["status", "data", "msg", "code"],
+        "description": "Every error. `status` always equals the HTTP status; nothing is charged.",
+        "properties": {
+            "status": {"type": "integer"},
+            "data": {"type": "object", "nullable": True, "enum": [None]},
+            "msg": {"type": "string"},
+            "code": {"oneOf": [{"type": "string"}, {"type": "integer"}],
+                     "description": "A stable snake_case code, or the documented integers 302 and 304."},
+            "reason": {"type": "string", "description": "A machine-readable detail for 302, 304 and 451."},
+        },
+    },
+    "Account": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "integer", "enum": [200]},
+            "data": {"type": "object", "properties": {
+                "available": {"type": "integer"}, "reserved": {"type": "integer"},
+                "key": {"type": "object", "properties": {
+                    "name": {"type": "string"},
+                    "platforms": {"type": "array", "items": {"type": "string", "enum": list(PLATFORMS)}},
+                    "expiresOn": {"type": "string", "format": "date", "nullable": True},
+                }},
+            }},
+            "msg": {"type": "string", "enum": ["success"]},
+        },
+    },
+}
+
+_RATE_HEADERS = {
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests allowed per one-minute window."},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left in this window."},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window resets."},
+}
+
+
+def _error_example(case: ErrorCase) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": case.status, "data": None, "msg": "…", "code": case.codes[0]}
+    if case.codes[0] in (302, 304, "content_restricted"):
+        body["reason"] = {302: "not_a_post", 304: "private", "content_restricted": "copyright"}[case.codes[0]]
+    return body
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    cases = [c for c in ERRORS if c.status == status and c.codes != (304,)]
+    headers = dict(_RATE_HEADERS)
+    if status == 429:
+        headers["Retry-After"] = {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+    return {
+        "description": " ".join(f"`{'` / `'.join(map(str, c.codes))}`: {c.when}" for c in cases),
+        "headers": headers,
+        "content": {"application/json": {
+            "schema": _ref("Error"),
+            "examples": {str(c.codes[0]): {"value": _error_example(c)} for c in cases},
+        }},
+    }
+
+
+def parse_operation() -> dict[str, Any]:
+    no_media = next(c for c in ERRORS if c.codes == (304,))
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The unified result (one credit charged), or code 304: a public link with no "
+                           "downloadable media (nothing charged).",
+            "headers": {**_RATE_HEADERS, "Easydown-Job": {"schema": {"type": "string", "format": "uuid"}}},
+            "content": {"application/json": {
+                "schema": {"oneOf": [_ref("ParseSuccess"), _ref("Error")]},
+                "examples": {"success": {"value": {"status": 200, "data": EXAMPLE_RESULT, "msg": "success"}},
+                             "no_media": {"value": _error_example(no_media)}},
+            }},
+        },
+    }
+    for status in sorted({c.status for c in ERRORS if c.status != 200}):
+        responses[str(status)] = _error_response(status)
+    return {
+        "operationId": "parse",
+        "summary": "Parse a link into direct media URLs",
+        "description": "Recognises the platform, checks the key's permissions and the block list, reserves "
+                       "one credit and waits for the result. Only a successful result is charged.",
+        "tags": ["parse"],
+        "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ParseRequest")}}},
+        "responses": responses,
+    }
+
+
+def account_operation() -> dict[str, Any]:
+    return {
+        "operationId": "account",
+        "summary": "The balance and the calling key's permissions",
+        "tags": ["account"],
+        "security": [{"bearerAuth": []}],
+        "responses": {
+            "200": {"description": "Balance and key.", "headers": _RATE_HEADERS,
+                    "content": {"application/json": {"schema": _ref("Account")}}},
+            "401": _error_response(401),
+        },
+    }
+
+
+HAND_WRITTEN = ("/api/v1/parse", "/api/v1/account")
+
+
+def skip_hand_written(endpoints: list[tuple]) -> list[tuple]:
+    """drf-spectacular preprocessing hook: leave the endpoints documented here to ``document_api``, and
+    keep operational ones (such as /healthz) out of the public reference."""
+    return [e for e in endpoints if e[0].startswith("/api/") and e[0] not in HAND_WRITTEN]
+
+
+def document_api(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: add the hand-written endpoints, schemas and bearer auth."""
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {}).update(_SCHEMAS)
+    components.setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http", "scheme": "bearer", "bearerFormat": "ed_live_…",
+        "description": "An API key from the dashboard: `Authorization: Bearer ed_live_…`.",
+    }
+    # Hand-written paths first, in the order a reader needs them.
+    result["paths"] = {"/api/v1/parse": {"post": parse_operation()},
+                       "/api/v1/account": {"get": account_operation()}, **result.get("paths", {})}
+    result["security"] = [{"bearerAuth": []}]
+    result.setdefault("info", {})["description"] = (
+        "Call `POST /api/v1/parse` with `Authorization: Bearer ed_live_…` and a public link from TikTok, "
+        "Douyin, YouTube, X/Twitter, Instagram, Xiaohongshu, Bilibili, Kuaishou or Weibo. A successful "
+        "parse costs one credit; every error costs nothing.\n\n"
+        "Rate limits are fixed one-minute windows per key, so up to twice the limit can pass across a "
+        "window edge. Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`."
+    )
+    return result
