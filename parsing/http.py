@@ -98,7 +98,7 @@ class PolicyTransport(httpx.HTTPTransport):
         super().__init__(verify=_ssl_context(), proxy=proxy, trust_env=False, retries=0)
         if proxy is None:
             # Direct connections: swap in the checking backend. Through a proxy the proxy connects,
-            # so the target host is checked before the request is sent (see PolicyClient.send).
+            # so the target host is checked before each request is sent (see _check_destination).
             self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), max_connections=20,
                                                  network_backend=PublicOnlyBackend())
 
@@ -108,19 +108,17 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-class PolicyClient(httpx.Client):
-    """An httpx client that re-checks the destination of every hop when going through a proxy."""
+def _check_destination(proxied: bool):
+    """A request hook (httpx runs it for every hop, redirects included) enforcing scheme and address."""
 
-    def __init__(self, *, proxied: bool, **kwargs: object) -> None:
-        self._proxied = proxied
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-
-    def send(self, request: httpx.Request, **kwargs: object) -> httpx.Response:  # type: ignore[override]
+    def check(request: httpx.Request) -> None:
         if request.url.scheme not in ("http", "https"):
             raise BlockedAddress(f"refusing scheme {request.url.scheme}")
-        if self._proxied:
-            resolve_public(request.url.host, request.url.port or 443)
-        return super().send(request, **kwargs)  # type: ignore[arg-type]
+        if proxied:
+            # Through a proxy the proxy connects; check the target before the request leaves.
+            resolve_public(request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80))
+
+    return check
 
 
 def load_cookies(platform: str) -> http.cookiejar.CookieJar:
@@ -150,9 +148,9 @@ def http_client(platform: str, *, mobile: bool = False, headers: dict[str, str] 
     Use as a context manager; it is cheap (the TLS context is shared).
     """
     proxy = proxy_for(platform)
-    return PolicyClient(
-        proxied=proxy is not None,
+    return httpx.Client(
         transport=PolicyTransport(proxy=proxy),
+        event_hooks={"request": [_check_destination(proxy is not None)]},
         timeout=timeout(),
         follow_redirects=follow_redirects,
         max_redirects=MAX_REDIRECTS,

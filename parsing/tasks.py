@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import services
+from .extractors import ytdlp  # noqa: F401 - connects the yt-dlp warm-up to worker_process_init
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

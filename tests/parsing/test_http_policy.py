@@ -97,9 +97,27 @@ def test_client_sends_a_browser_user_agent_and_operator_cookies(tmp_path, settin
     assert "sessionid=abc123" in sent.headers["Cookie"]
 
 
-def test_proxy_setting_is_used_per_platform(settings):
-    settings.EASYDOWN_PROXIES = {"tiktok": "http://127.0.0.1:9"}
-    with policy.http_client("tiktok") as client:
-        assert client._proxied is True
-    with policy.http_client("youtube") as client:
-        assert client._proxied is False
+def test_through_a_proxy_every_hop_is_checked_before_it_is_sent(settings, local_server):
+    """The proxy (a local server here) would connect for us, so the target is checked first, on each hop."""
+    settings.EASYDOWN_PROXIES = {"tiktok": f"http://127.0.0.1:{local_server}"}
+    with policy.http_client("tiktok") as client, pytest.raises(policy.BlockedAddress):
+        client.get("http://localhost/internal")
+
+
+
+def test_through_a_proxy_a_redirect_to_an_internal_address_is_refused(settings, monkeypatch):
+    settings.EASYDOWN_PROXIES = {"tiktok": "http://proxy.invalid:3128"}
+    real = policy.socket.getaddrinfo
+
+    def fake_dns(host, *args, **kwargs):  # the one public name this offline test needs
+        if host == "www.tiktok.com":
+            return [(policy.socket.AF_INET, policy.socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(policy.socket, "getaddrinfo", fake_dns)
+    with respx.mock(assert_all_called=False) as mock:
+        first = mock.get("https://www.tiktok.com/@a/video/1").respond(302, headers={"Location": "http://127.0.0.1/x"})
+        internal = mock.get("http://127.0.0.1/x").respond(200)
+        with policy.http_client("tiktok") as client, pytest.raises(policy.BlockedAddress):
+            client.get("https://www.tiktok.com/@a/video/1")
+    assert first.called and not internal.called

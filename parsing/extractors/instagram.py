@@ -1,0 +1,189 @@
+"""Instagram posts, carousels and Reels: photos from the public embed page, videos through yt-dlp.
+
+The embed page ``/p/<code>/embed/captioned/`` is served without login and carries the post as GraphQL
+``shortcode_media`` inside a JSON-encoded ``"contextJSON"`` string: ``display_url`` and ``dimensions`` per
+item, carousel items under ``edge_sidecar_to_children.edges[].node`` in post order, ``is_video`` and, for some
+videos, ``video_url``. yt-dlp returns photos only as thumbnails, so photos come from here; videos whose
+``video_url`` the embed leaves out (the usual case for Reels) come from yt-dlp. A post whose embed carries no
+media at all (gated, rate-limited or a changed page) goes to yt-dlp whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from parsing.http import http_client
+from parsing.recognition import Recognition
+from parsing.schema import Author, Image, MediaResult, Video
+
+from .base import ContentUnavailable, Extractor, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout
+from .headers import download_headers
+
+PLATFORM = "instagram"
+EMBED_URL = "https://www.instagram.com/p/{code}/embed/captioned/"
+_CODE = re.compile(r"[A-Za-z0-9_-]{5,64}")
+# A JSON string literal after the key; the page may hold several (telemetry ones too), the media is in one.
+_CONTEXT_JSON = re.compile(r'"contextJSON"\s*:\s*("(?:[^"\\]|\\.)*")', re.S)
+# Private posts have a long shortcode (the public code plus 28 characters); their embed never has media.
+_PRIVATE_CODE_LENGTH = 28
+
+
+def _dig(data: Any, *path: str | int) -> Any:
+    for step in path:
+        if isinstance(step, int):
+            data = data[step] if isinstance(data, list) and -len(data) <= step < len(data) else None
+        else:
+            data = data.get(step) if isinstance(data, dict) else None
+    return data
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def _is_login_redirect(response: httpx.Response) -> bool:
+    path = response.url.path
+    return path.startswith(("/accounts/login", "/challenge")) or path == "/"
+
+
+def fetch_embed(code: str) -> str:
+    """The embed page's HTML; raises ContentUnavailable, UpstreamTimeout or UpstreamFailure."""
+    try:
+        with http_client(PLATFORM, headers={"Accept": "text/html,application/xhtml+xml"}) as client:
+            response = client.get(EMBED_URL.format(code=code))
+    except httpx.TimeoutException:
+        raise UpstreamTimeout() from None
+    except httpx.HTTPError:
+        raise UpstreamFailure("instagram could not be reached") from None
+    if _is_login_redirect(response):
+        raise ContentUnavailable(reason="login_required")
+    if response.status_code in (404, 410):
+        raise ContentUnavailable(reason="deleted")
+    if response.status_code != 200:
+        raise UpstreamFailure(f"instagram answered {response.status_code}")
+    return response.text
+
+
+def embedded_media(html: str) -> dict[str, Any] | None:
+    """The ``shortcode_media`` object the embed page carries, or None when it carries none."""
+    for match in _CONTEXT_JSON.finditer(html):
+        try:
+            context = json.loads(json.loads(match.group(1)))  # a JSON document inside a JSON string
+        except (ValueError, TypeError, RecursionError):
+            continue
+        media = _dig(context, "gql_data", "shortcode_media") or _dig(context, "context", "media")
+        if isinstance(media, dict):
+            return media
+    return None
+
+
+def _nodes(media: dict[str, Any]) -> list[dict[str, Any]]:
+    """The post's items in order: the carousel's children, or the post itself."""
+    edges = _dig(media, "edge_sidecar_to_children", "edges")
+    if isinstance(edges, list) and edges:
+        return [edge["node"] for edge in edges if isinstance(_dig(edge, "node"), dict)]
+    return [media]
+
+
+def _largest_resource(node: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
+    """The biggest rendition of a photo: ``display_url`` at ``dimensions``, or a bigger ``display_resources``."""
+    url = node.get("display_url")
+    best = (url, _int(_dig(node, "dimensions", "width")), _int(_dig(node, "dimensions", "height"))) \
+        if isinstance(url, str) and url else None
+    for resource in node.get("display_resources") or []:
+        src, width, height = _dig(resource, "src"), _int(_dig(resource, "config_width")), \
+            _int(_dig(resource, "config_height"))
+        if isinstance(src, str) and src and (best is None or (width or 0) > (best[1] or 0)):
+            best = (src, width, height)
+    return best
+
+
+def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tuple[MediaResult, int]:
+    """Map ``shortcode_media`` to a MediaResult; also returns how many videos came without a ``video_url``."""
+    headers = download_headers(PLATFORM)
+    owner = media.get("owner") if isinstance(media.get("owner"), dict) else {}
+    username = owner.get("username")
+    section = "reel" if kind == "reel" or media.get("product_type") == "clips" else "p"
+    result = MediaResult(
+        platform=PLATFORM, id=str(media.get("shortcode") or code),
+        title=str(_dig(media, "edge_media_to_caption", "edges", 0, "node", "text") or "").strip(),
+        thumbnail=media.get("display_url") if isinstance(media.get("display_url"), str) else None,
+        url=f"https://www.instagram.com/{section}/{media.get('shortcode') or code}/",
+        author=Author(name=owner.get("full_name") or username, id=str(owner["id"]) if owner.get("id") else None,
+                      url=f"https://www.instagram.com/{username}/" if username else None),
+    )
+    missing = 0
+    for node in _nodes(media):
+        if node.get("is_video") or node.get("__typename") == "GraphVideo":
+            url = node.get("video_url")
+            if not isinstance(url, str) or not url:
+                missing += 1
+                continue
+            width, height = _int(_dig(node, "dimensions", "width")), _int(_dig(node, "dimensions", "height"))
+            result.videos.append(Video(
+                url=url, quality=f"{min(width, height)}p" if width and height else None, mime_type="video/mp4",
+                width=width, height=height, has_audio=node.get("has_audio") is not False, source="direct",
+                headers=dict(headers)))
+            if not result.duration:
+                result.duration = float(node.get("video_duration") or 0)
+            continue
+        photo = _largest_resource(node)
+        if photo:
+            result.images.append(Image(url=photo[0], width=photo[1], height=photo[2], headers=dict(headers)))
+    return result, missing
+
+
+def _ytdlp_result(code: str) -> MediaResult:
+    """The post as yt-dlp reads it; raises yt-dlp's mapped typed errors."""
+    from .ytdlp import info_to_result, ytdlp_info  # imported lazily: yt-dlp is heavy
+
+    info = ytdlp_info(f"https://www.instagram.com/p/{code}/", platform=PLATFORM)
+    return info_to_result(info, platform=PLATFORM)
+
+
+class InstagramExtractor(Extractor):
+    """Instagram posts, carousels (every item, in order), Reels and IGTV videos."""
+
+    platform = PLATFORM
+
+    def extract(self, target: Recognition) -> MediaResult:
+        """Raises UnsupportedLink, ContentUnavailable, UpstreamTimeout or UpstreamFailure."""
+        code = target.id or ""
+        if not _CODE.fullmatch(code):
+            raise UnsupportedLink(reason="invalid_id")
+        try:
+            media = embedded_media(fetch_embed(code))
+        except UpstreamFailure:
+            media = None  # the embed is blocked: yt-dlp has its own way in
+        if media is None:
+            if len(code) > _PRIVATE_CODE_LENGTH:
+                raise ContentUnavailable(reason="private")
+            return _ytdlp_result(code)
+        result, missing = media_to_result(media, code=code, kind=target.kind)
+        if missing:
+            result = self._fill_videos(result, code)
+        return result
+
+    def _fill_videos(self, result: MediaResult, code: str) -> MediaResult:
+        """Videos from yt-dlp for items the embed left without a URL; photos are kept from the embed."""
+        try:
+            fallback = _ytdlp_result(code)
+        except ExtractorError:
+            if result.has_media:
+                return result  # a carousel's photos are still worth answering with
+            raise
+        result.videos = fallback.videos or result.videos
+        result.audios = fallback.audios or result.audios
+        result.duration = result.duration or fallback.duration
+        result.thumbnail = result.thumbnail or fallback.thumbnail
+        return result

@@ -1,0 +1,178 @@
+"""TikTok: videos through the warm yt-dlp instance (its page fetches are impersonated with curl_cffi),
+photo posts through our own reading of the post page (yt-dlp returns only their music).
+
+The page ``www.tiktok.com/@<user>/video/<id>`` (photo ids too) embeds ``__UNIVERSAL_DATA_FOR_REHYDRATION__``;
+the post is ``__DEFAULT_SCOPE__["webapp.video-detail"].itemInfo.itemStruct`` with images in
+``imagePost.images[].imageURL.urlList`` and the music in ``music.playUrl``. TikTok's CDN wants the
+``tt_chain_token`` cookie that page fetch sets: it is passed on in each item's headers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from parsing.http import http_client
+from parsing.recognition import Recognition
+from parsing.schema import Audio, Author, Image, MediaResult
+
+from .base import ContentUnavailable, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout
+from .headers import download_headers
+from .ytdlp import FORWARDED_COOKIES, YtDlpExtractor, info_to_result, ytdlp_info
+
+_UNIVERSAL_DATA = re.compile(
+    r'<script[^>]+\bid="__UNIVERSAL_DATA_FOR_REHYDRATION__"[^>]*>(?P<json>.*?)</script>', re.S)
+_USER = re.compile(r"^/@([\w.-]+)/")
+_MAX_PAGE_BYTES = 4 << 20
+
+# webapp.video-detail statusCode → why the post cannot be served. 10204 ("item doesn't exist") is also
+# what TikTok answers blocked datacenter IPs for every post, so like yt-dlp we read it as a block.
+STATUS_ERRORS: dict[int, tuple[type[ExtractorError], str]] = {
+    10204: (UpstreamFailure, "upstream_error"),
+    10216: (ContentUnavailable, "private"),
+    10222: (ContentUnavailable, "private"),
+    10217: (ContentUnavailable, "deleted"),
+    10201: (ContentUnavailable, "deleted"),
+    10202: (ContentUnavailable, "deleted"),
+    10221: (ContentUnavailable, "deleted"),
+    10231: (ContentUnavailable, "region_blocked"),
+}
+
+
+def status_error(status: int) -> ExtractorError:
+    """The typed error for a non-zero webapp.video-detail statusCode."""
+    cls, reason = STATUS_ERRORS.get(status, (ContentUnavailable, "unavailable"))
+    return cls(f"tiktok status {status}", reason=reason)
+
+
+def _user(target: Recognition) -> str:
+    match = _USER.match(urlsplit(target.url or "").path)
+    return match.group(1) if match else "_"
+
+
+def _page_url(target: Recognition) -> str:
+    if not target.id:
+        raise UnsupportedLink(reason="unsupported")
+    return f"https://www.tiktok.com/@{_user(target)}/video/{target.id}"
+
+
+def _best_url(urls: list[Any]) -> str | None:
+    """The first URL of a TikTok urlList, preferring a JPEG over WebP variants."""
+    valid = [u for u in urls if isinstance(u, str) and u.startswith("http")]
+    return next((u for u in valid if ".webp" not in urlsplit(u).path), valid[0] if valid else None)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def read_item(html: str) -> dict:
+    """The itemStruct embedded in a post page; raises ContentUnavailable / UpstreamFailure when there is none."""
+    match = _UNIVERSAL_DATA.search(html)
+    if not match:
+        raise UpstreamFailure("no universal data (challenge or block page)")
+    try:
+        scope = json.loads(match.group("json")).get("__DEFAULT_SCOPE__") or {}
+    except (ValueError, AttributeError):
+        raise UpstreamFailure("unreadable universal data") from None
+    detail = scope.get("webapp.video-detail") or {}
+    status = _int(detail.get("statusCode")) or 0
+    if status:
+        raise status_error(status)
+    item = (detail.get("itemInfo") or {}).get("itemStruct")
+    if not isinstance(item, dict) or not item.get("id"):
+        raise ContentUnavailable("no itemStruct", reason="unavailable")
+    return item
+
+
+def photo_result(item: dict, *, cookie: str | None = None) -> MediaResult:
+    """A photo post's images (full size, in order) and its music as a MediaResult."""
+    headers = download_headers("tiktok")
+    if cookie:
+        headers["Cookie"] = cookie
+    post = item.get("imagePost") or {}
+    images = []
+    for image in post.get("images") or []:
+        url = _best_url(((image or {}).get("imageURL") or {}).get("urlList") or [])
+        if url:
+            images.append(Image(url=url, width=_int(image.get("imageWidth")), height=_int(image.get("imageHeight")),
+                                headers=dict(headers)))
+    music = item.get("music") or {}
+    audios = []
+    if isinstance(music.get("playUrl"), str) and music["playUrl"].startswith("http"):
+        mp3 = urlsplit(music["playUrl"]).path.endswith(".mp3")
+        audios.append(Audio(url=music["playUrl"], mime_type="audio/mpeg" if mp3 else "audio/mp4",
+                            quality=music.get("title") or None, headers=dict(headers)))
+    author = item.get("author") or {}
+    user = author.get("uniqueId")
+    cover = _best_url(((post.get("cover") or {}).get("imageURL") or {}).get("urlList") or [])
+    return MediaResult(
+        platform="tiktok", title=str(item.get("desc") or post.get("title") or "").strip(),
+        thumbnail=cover or (images[0].url if images else (item.get("video") or {}).get("cover")),
+        duration=0, images=images, audios=audios, id=str(item["id"]),
+        url=f"https://www.tiktok.com/@{user or '_'}/photo/{item['id']}",
+        author=Author(name=author.get("nickname") or user, id=str(author["id"]) if author.get("id") else None,
+                      url=f"https://www.tiktok.com/@{user}" if user else None) if author else None,
+    )
+
+
+class TikTokExtractor(YtDlpExtractor):
+    platform: ClassVar[str] = "tiktok"
+
+    def ytdlp_url(self, target: Recognition) -> str:
+        return _page_url(target)
+
+    def ytdlp_ie(self, target: Recognition) -> str | None:
+        return "TikTok"
+
+    def extract(self, target: Recognition) -> MediaResult:
+        if target.kind == "photo":
+            return self.extract_photo(target)
+        try:
+            info = ytdlp_info(self.ytdlp_url(target), platform=self.platform, ie_key="TikTok")
+            result = info_to_result(info, platform=self.platform)
+        except ContentUnavailable as exc:
+            status = re.search(r"status code (\d+)", str(exc))
+            if status:
+                raise status_error(int(status.group(1))) from None
+            raise
+        if not result.videos:  # a photo post behind a /video/ link: yt-dlp found only its music
+            return self.extract_photo(target)
+        if result.author and info.get("channel"):  # yt-dlp's "uploader" is the handle; the name is "channel"
+            result.author.name = info["channel"]
+        return result
+
+    def extract_photo(self, target: Recognition) -> MediaResult:
+        """Read a photo post from its page; raises ContentUnavailable, UpstreamFailure or UpstreamTimeout."""
+        allowed = FORWARDED_COOKIES["tiktok"]
+        try:
+            with http_client("tiktok") as client, client.stream("GET", _page_url(target)) as response:
+                if response.status_code == 404:
+                    raise ContentUnavailable("page 404", reason="deleted")
+                if response.status_code != 200:
+                    raise UpstreamFailure(f"page answered {response.status_code}")
+                if response.url.path.startswith("/login"):
+                    raise ContentUnavailable("login wall", reason="login_required")
+                body = b""
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > _MAX_PAGE_BYTES:
+                        raise UpstreamFailure("page too large")
+                cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar if c.name in allowed)
+        except httpx.TimeoutException:
+            raise UpstreamTimeout() from None
+        except httpx.HTTPError as exc:
+            raise UpstreamFailure(f"page fetch failed: {type(exc).__name__}") from None
+        item = read_item(body.decode(response.encoding or "utf-8", errors="replace"))
+        if not (item.get("imagePost") or {}).get("images"):
+            if target.kind == "photo":  # a video behind a /photo/ link
+                return super().extract(target)
+            raise ContentUnavailable("no images", reason="no_media")
+        return photo_result(item, cookie=cookie or None)
