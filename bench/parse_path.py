@@ -3,7 +3,7 @@
 (a) GET /healthz: a DRF view doing one indexed query.
 (b) POST /api/v1/parse: authenticate, rate-limit, recognise, reserve, enqueue, a real Celery worker
     with an extractor that answers instantly, wait over pub/sub, capture.
-Both are measured in this run with the same load generator (C concurrent clients, D seconds each),
+Both are measured in this run with the same load generator (wrk: C connections, D seconds each),
 and the ratios b/a are printed. Needs PostgreSQL and Redis (same defaults as `make test`); it creates
 and drops its own database.
 
@@ -13,14 +13,15 @@ and drops its own database.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,37 +79,42 @@ def prepare(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-async def load(url: str, *, clients: int, seconds: float, method: str, headers: dict, body: dict | None):
-    latencies: list[float] = []
-    errors = 0
-    stop_at = time.monotonic() + seconds
+WRK_SCRIPT = """
+wrk.method = "%(method)s"
+wrk.headers["Content-Type"] = "application/json"
+%(auth)s
+local n = 0
+request = function()
+  n = n + 1
+  if wrk.method == "GET" then return wrk.format(nil, nil, nil, nil) end
+  return wrk.format(nil, nil, nil, string.format('{"url":"https://www.youtube.com/watch?v=b%%010d"}', n))
+end
+"""
 
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        nonlocal errors
-        n = 0
-        while time.monotonic() < stop_at:
-            n += 1
-            started = time.perf_counter()
-            payload = None
-            if body is not None:
-                payload = {"url": f"https://www.youtube.com/watch?v=b{id(client) % 10**6:06d}{n % 10000:04d}"}
-            response = await client.request(method, url, headers=headers, json=payload)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                errors += 1
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as shared:
-        started = time.monotonic()
-        await asyncio.gather(*(client_loop(shared) for _ in range(clients)))
-        elapsed = time.monotonic() - started
-    latencies.sort()
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def load(url: str, *, clients: int, seconds: float, method: str, token: str | None = None) -> dict:
+    """Drive ``url`` with wrk (C, two threads, ``clients`` connections) and read its summary."""
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % {"method": method, "auth": auth})
+    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", script.name,
+                          url], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
     return {
-        "requests": len(latencies),
-        "errors": errors,
-        "throughput": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "requests": requests,
+        "errors": int(errors.group(1)) if errors else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
+        "throughput": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
     }
 
 
@@ -149,7 +155,6 @@ def cpu_by_component(roots: dict[str, int]) -> dict[str, float]:
                 totals["postgres"] += used
             elif names[pid].startswith("redis"):
                 totals["redis"] += used
-    totals["load generator"] = time.process_time()
     return totals
 
 
@@ -171,6 +176,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("the bench drives load with wrk: apt-get install wrk")
     port = free_port()
     env = environment(port)
     recreate_database()
@@ -183,28 +190,28 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, [api, worker])
-        auth = {"Authorization": f"Bearer {token}"}
         # Warm both paths (worker processes, connection pools) before measuring.
-        asyncio.run(load(f"{base}/healthz", clients=args.clients, seconds=2, method="GET", headers={}, body=None))
-        asyncio.run(load(f"{base}/api/v1/parse", clients=args.clients, seconds=3, method="POST", headers=auth,
-                         body={}))
+        load(f"{base}/healthz", clients=args.clients, seconds=2, method="GET")
+        load(f"{base}/api/v1/parse", clients=args.clients, seconds=3, method="POST", token=token)
         roots = {"api": api.pid, "worker": worker.pid}
         before = cpu_by_component(roots)
-        bare = asyncio.run(load(f"{base}/healthz", clients=args.clients, seconds=args.seconds, method="GET",
-                                headers={}, body=None))
+        bare = load(f"{base}/healthz", clients=args.clients, seconds=args.seconds, method="GET")
         middle = cpu_by_component(roots)
-        paid = asyncio.run(load(f"{base}/api/v1/parse", clients=args.clients, seconds=args.seconds, method="POST",
-                                headers=auth, body={}))
+        paid = load(f"{base}/api/v1/parse", clients=args.clients, seconds=args.seconds, method="POST",
+                    token=token)
         after = cpu_by_component(roots)
     finally:
         for proc in (api, worker):
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in (api, worker):
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
     print(f"clients={args.clients} seconds={args.seconds} cores={os.cpu_count()}")
     for name, r in (("(a) bare DRF + 1 query", bare), ("(b) full paid parse", paid)):
         print(f"{name:24s} {r['throughput']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
-              f"requests {r['requests']}  non-200 {r['errors']}")
+              f"requests {r['requests']}  non-2xx {r['errors']}  timeouts {r['timeouts']}")
     print("CPU ms per request by component:")
     for name in before:
         a_ms = (middle[name] - before[name]) * 1000 / bare["requests"]

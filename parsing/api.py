@@ -24,11 +24,12 @@ POLL_SECONDS = 1.0  # a safety net under pub/sub: a lost notice costs at most th
 
 
 def in_thread(func):
-    """Run blocking ORM work on the loop's thread pool.
+    """Run blocking ORM work on the event loop's thread pool.
 
-    Unlike Django's thread-per-request executor, these threads are reused and keep their database
-    connection between requests, so a parse does not check a connection out of the pool twice. A
-    connection that saw an error is dropped if it no longer answers, as Django does per request.
+    Django's default gives every request a new thread, so every per-thread resource (the database
+    connection, Celery's backend object) is built again for each parse. These threads are reused and
+    keep them; a connection that saw an error is dropped if it no longer answers, as Django does at
+    the end of a request.
     """
 
     def run(**kwargs):
