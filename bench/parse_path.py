@@ -201,9 +201,9 @@ def main() -> None:
                     token=token)
         after = cpu_by_component(roots)
     finally:
+        # The API first (it finishes its in-flight parses, which need the worker), then the worker.
         for proc in (api, worker):
             os.killpg(proc.pid, signal.SIGTERM)
-        for proc in (api, worker):
             try:
                 proc.wait(timeout=40)
             except subprocess.TimeoutExpired:

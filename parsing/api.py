@@ -17,7 +17,7 @@ from easydown import exceptions as api
 
 from . import notify
 from .models import ParseJob
-from .services import job_response_error, job_settle, parse_submit
+from .services import Submission, job_response_error, job_settle, parse_submit
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # a safety net under pub/sub: a lost notice costs at most this much latency
@@ -91,7 +91,17 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         # Listen before the job exists, so its completion notice cannot be missed.
         notice = await notify.listener().register(str(job_id)) if settings.REDIS_URL else None
         try:
-            submission = await in_thread(parse_submit)(request=request, job_id=job_id)
+            submitting = asyncio.ensure_future(in_thread(parse_submit)(request=request, job_id=job_id))
+            try:
+                submission = await asyncio.shield(submitting)
+            except asyncio.CancelledError:
+                # The client left while its credit was being reserved: let the reservation finish,
+                # then give the credit back at once (not a minute later through the sweeper).
+                done = await asyncio.gather(submitting, return_exceptions=True)
+                if isinstance(done[0], Submission):
+                    await in_thread(job_settle)(job_id=job_id, user_id=done[0].user_id,
+                                                give_up=ParseJob.State.ABANDONED)
+                raise
             headers = submission.headers
             try:
                 await wait_for_job(job_id, notice, settings.PARSE_WAIT_TIMEOUT)

@@ -320,3 +320,23 @@ def test_a_task_that_keeps_killing_its_worker_gives_up(stack):
     assert job.state in ("failed", "timed_out")
     assert scripted.calls(media) <= settings.PARSE_MAX_ATTEMPTS
     assert balance(key.user) == (2, 0) and captures(key.user) == 0
+
+
+def test_a_client_that_leaves_is_not_charged_even_when_the_result_arrives(stack):
+    key, token = make_key(credits=2)
+    media = vid("gone")
+    scripted.script(media, "sleep", seconds=2)
+    with pytest.raises(httpx.ReadTimeout):
+        post(stack, token, {"url": YT.format(media)}, timeout=0.8)  # the client hangs up mid-wait
+    deadline = time.monotonic() + 15
+    job = None
+    while time.monotonic() < deadline:
+        job = ParseJob.objects.filter().first()
+        if job and job.state not in ("pending", "running"):
+            break
+        time.sleep(0.2)
+    time.sleep(2.5)  # the worker finishes and records its (now unwanted) result
+    job.refresh_from_db()
+    assert job.state == "abandoned"
+    assert balance(key.user) == (2, 0) and captures(key.user) == 0
+    assert CreditHold.objects.get().state == "released"
