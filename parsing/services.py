@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -217,16 +216,32 @@ def _error_code(exc: ExtractorError) -> tuple[str, str]:
     return "304", "upstream_error"
 
 
+def _claim(job_id: uuid.UUID) -> ParseJob | None:
+    """pending/running → running with one more attempt, returning the row's fields in the same
+    statement (the worker's hottest query); None when the job is not open."""
+    table = ParseJob._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
+            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts",
+            [State.RUNNING, connection.ops.adapt_datetimefield_value(timezone.now()),
+             ParseJob._meta.pk.get_db_prep_value(job_id, connection),
+             State.PENDING, State.RUNNING],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user_id, platform, text, attempts = row
+    return ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
+                    state=State.RUNNING)
+
+
 def job_run(*, job_id: str) -> str:
     """Claim the job, extract, record the outcome (ready or failed); returns a word for the task log."""
     job_uuid = uuid.UUID(job_id)
-    claimed = _transition(job_uuid, [State.PENDING, State.RUNNING], state=State.RUNNING,
-                          attempts=F("attempts") + 1, started_at=timezone.now())
-    job = ParseJob.objects.filter(pk=job_uuid).first()
+    job = _claim(job_uuid)
     if job is None:
-        return "missing"
-    if not claimed:
-        return job.state  # already settled (for example timed out): nothing to do
+        return "not_claimed"  # missing, or already settled (for example timed out): nothing to do
     if job.attempts > settings.PARSE_MAX_ATTEMPTS:
         # The worker died on every earlier attempt (reject_on_worker_lost requeued it): give up.
         job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="worker_lost")
