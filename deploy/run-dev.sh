@@ -17,7 +17,7 @@ trap cleanup EXIT INT TERM
 
 if [ -n "${REDIS_URL:-}" ]; then
   echo "Using REDIS_URL for the queue: starting a Celery worker and beat."
-  .venv/bin/celery -A easydown worker --beat --loglevel=INFO --concurrency="${WORKER_CONCURRENCY:-2}" \
+  mkdir -p var && .venv/bin/celery -A easydown worker --beat --schedule=var/celerybeat-schedule --loglevel=INFO --concurrency="${WORKER_CONCURRENCY:-2}" \
     -Q "${CELERY_QUEUE:-easydown}" &
   pids+=($!)
 else
