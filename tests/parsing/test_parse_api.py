@@ -201,8 +201,14 @@ def test_block_list_answers_451_and_costs_nothing(stack):
 
 
 def test_rate_limit_per_key_with_retry_after(stack):
-    key, token = make_key(credits=0, rate_limit_per_minute=3)
-    statuses = [post(stack, token, {"url": YT.format(vid(9))}) for _ in range(4)]
+    user = make_user(credits=0)
+    _, token = api_key_create(user=user, name="limited", rate_limit_per_minute=3)
+    statuses = [post(stack, token, {"url": YT.format(vid(9))})]
+    if int(statuses[0].headers["RateLimit-Reset"]) < 15:  # fixed windows: do not straddle a window edge
+        time.sleep(int(statuses[0].headers["RateLimit-Reset"]) + 1)
+        _, token = api_key_create(user=user, name="limited again", rate_limit_per_minute=3)
+        statuses = [post(stack, token, {"url": YT.format(vid(9))})]
+    statuses += [post(stack, token, {"url": YT.format(vid(9))}) for _ in range(3)]
     assert [r.status_code for r in statuses] == [402, 402, 402, 429]
     assert [r.headers["RateLimit-Remaining"] for r in statuses] == ["2", "1", "0", "0"]
     limited = assert_envelope(statuses[-1], 429, "rate_limited")
@@ -213,7 +219,13 @@ def test_failed_authentication_is_limited_per_ip_not_per_key(stack):
     from django.conf import settings
 
     key, token = make_key(credits=1)
-    for _ in range(settings.RATE_LIMIT_AUTH_FAILURES_PER_IP):
+    first = post(stack, "ed_live_wrong", {"url": YT.format(vid(10))})
+    if int(first.headers["RateLimit-Reset"]) < 15:  # fixed windows: do not straddle a window edge
+        time.sleep(int(first.headers["RateLimit-Reset"]) + 1)
+        first = post(stack, "ed_live_wrong", {"url": YT.format(vid(10))})
+    assert first.status_code == 401 and first.headers["RateLimit-Remaining"] == str(
+        settings.RATE_LIMIT_AUTH_FAILURES_PER_IP - 1)
+    for _ in range(settings.RATE_LIMIT_AUTH_FAILURES_PER_IP - 1):
         assert post(stack, "ed_live_wrong", {"url": YT.format(vid(10))}).status_code == 401
     limited = post(stack, "ed_live_wrong", {"url": YT.format(vid(10))})
     assert_envelope(limited, 429, "rate_limited")
