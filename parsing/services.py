@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -60,7 +61,10 @@ def _read_url(request: HttpRequest) -> str:
         raise api.InvalidRequest("Invalid Content-Length") from None
     if declared > settings.MAX_BODY_BYTES:
         raise api.PayloadTooLarge()
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig:  # a chunked body with no Content-Length, over Django's own limit
+        raise api.PayloadTooLarge() from None
     if len(body) > settings.MAX_BODY_BYTES:
         raise api.PayloadTooLarge()
     try:

@@ -28,10 +28,10 @@ class UnsupportedLink(ExtractorError):
 
 
 class ContentUnavailable(ExtractorError):
-    """Public link, but no downloadable media (answers 200 / 304 with the reason)."""
+    """Public link, but no downloadable media (answers 200 / 304 with the reason): private, deleted,
+    login_required, region_blocked, live, drm, no_media or unavailable."""
 
     reason, permanent = "unavailable", True
-    REASONS = ("private", "deleted", "login_required", "region_blocked", "live", "drm", "no_media", "unavailable")
 
 
 class UpstreamFailure(ExtractorError):

@@ -192,6 +192,22 @@ def test_bad_input_gets_the_envelope_and_changes_nothing(stack, kwargs, status, 
     assert balance(key.user) == (2, 0) and not ParseJob.objects.exists()
 
 
+def test_a_huge_chunked_body_without_length_is_413(stack):
+    key, token = make_key(credits=2)
+
+    def chunks():
+        yield b'{"url": "'
+        for _ in range(48):
+            yield b"a" * 65536  # 3 MiB in all, past Django's own upload limit, with no Content-Length
+        yield b'"}'
+
+    response = httpx.post(f"{stack.base_url}/api/v1/parse", content=chunks(), timeout=30,
+                          headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert_envelope(response, 413, "payload_too_large")
+    assert balance(key.user) == (2, 0) and not ParseJob.objects.exists()
+
+
 def test_block_list_answers_451_and_costs_nothing(stack):
     key, token = make_key(credits=2)
     BlockRule.objects.create(platform="youtube", pattern=vid("blk"), reason="court order")
