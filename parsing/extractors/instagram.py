@@ -22,6 +22,7 @@ from parsing.schema import Author, Image, MediaResult, Video
 
 from .base import ContentUnavailable, Extractor, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout
 from .headers import download_headers
+from .pagedata import dig
 
 PLATFORM = "instagram"
 EMBED_URL = "https://www.instagram.com/p/{code}/embed/captioned/"
@@ -30,15 +31,6 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{5,64}")
 _CONTEXT_JSON = re.compile(r'"contextJSON"\s*:\s*("(?:[^"\\]|\\.)*")', re.S)
 # Private posts have a long shortcode (the public code plus 28 characters); their embed never has media.
 _PRIVATE_CODE_LENGTH = 28
-
-
-def _dig(data: Any, *path: str | int) -> Any:
-    for step in path:
-        if isinstance(step, int):
-            data = data[step] if isinstance(data, list) and -len(data) <= step < len(data) else None
-        else:
-            data = data.get(step) if isinstance(data, dict) else None
-    return data
 
 
 def _int(value: Any) -> int | None:
@@ -81,7 +73,7 @@ def embedded_media(html: str) -> dict[str, Any] | None:
             context = json.loads(json.loads(match.group(1)))  # a JSON document inside a JSON string
         except (ValueError, TypeError, RecursionError):
             continue
-        media = _dig(context, "gql_data", "shortcode_media") or _dig(context, "context", "media")
+        media = dig(context, "gql_data", "shortcode_media") or dig(context, "context", "media")
         if isinstance(media, dict):
             return media
     return None
@@ -89,20 +81,20 @@ def embedded_media(html: str) -> dict[str, Any] | None:
 
 def _nodes(media: dict[str, Any]) -> list[dict[str, Any]]:
     """The post's items in order: the carousel's children, or the post itself."""
-    edges = _dig(media, "edge_sidecar_to_children", "edges")
+    edges = dig(media, "edge_sidecar_to_children", "edges")
     if isinstance(edges, list) and edges:
-        return [edge["node"] for edge in edges if isinstance(_dig(edge, "node"), dict)]
+        return [edge["node"] for edge in edges if isinstance(dig(edge, "node"), dict)]
     return [media]
 
 
 def _largest_resource(node: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
     """The biggest rendition of a photo: ``display_url`` at ``dimensions``, or a bigger ``display_resources``."""
     url = node.get("display_url")
-    best = (url, _int(_dig(node, "dimensions", "width")), _int(_dig(node, "dimensions", "height"))) \
+    best = (url, _int(dig(node, "dimensions", "width")), _int(dig(node, "dimensions", "height"))) \
         if isinstance(url, str) and url else None
     for resource in node.get("display_resources") or []:
-        src, width, height = _dig(resource, "src"), _int(_dig(resource, "config_width")), \
-            _int(_dig(resource, "config_height"))
+        src, width, height = dig(resource, "src"), _int(dig(resource, "config_width")), \
+            _int(dig(resource, "config_height"))
         if isinstance(src, str) and src and (best is None or (width or 0) > (best[1] or 0)):
             best = (src, width, height)
     return best
@@ -116,7 +108,7 @@ def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tu
     section = "reel" if kind == "reel" or media.get("product_type") == "clips" else "p"
     result = MediaResult(
         platform=PLATFORM, id=str(media.get("shortcode") or code),
-        title=str(_dig(media, "edge_media_to_caption", "edges", 0, "node", "text") or "").strip(),
+        title=str(dig(media, "edge_media_to_caption", "edges", 0, "node", "text") or "").strip(),
         thumbnail=media.get("display_url") if isinstance(media.get("display_url"), str) else None,
         url=f"https://www.instagram.com/{section}/{media.get('shortcode') or code}/",
         author=Author(name=owner.get("full_name") or username, id=str(owner["id"]) if owner.get("id") else None,
@@ -129,7 +121,7 @@ def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tu
             if not isinstance(url, str) or not url:
                 missing += 1
                 continue
-            width, height = _int(_dig(node, "dimensions", "width")), _int(_dig(node, "dimensions", "height"))
+            width, height = _int(dig(node, "dimensions", "width")), _int(dig(node, "dimensions", "height"))
             result.videos.append(Video(
                 url=url, quality=f"{min(width, height)}p" if width and height else None, mime_type="video/mp4",
                 width=width, height=height, has_audio=node.get("has_audio") is not False, source="direct",

@@ -25,6 +25,7 @@ from parsing.schema import Author, Image, MediaResult, Video
 
 from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, UpstreamTimeout
 from .headers import download_headers
+from .pagedata import dig, https
 
 PLATFORM = "weibo"
 AJAX_URL = "https://weibo.com/ajax/statuses/show"
@@ -72,19 +73,6 @@ def _int(value: Any) -> int | None:
     return number if number > 0 else None
 
 
-def _dig(data: Any, *path: str | int) -> Any:
-    for step in path:
-        if isinstance(step, int):
-            data = data[step] if isinstance(data, list) and -len(data) <= step < len(data) else None
-        else:
-            data = data.get(step) if isinstance(data, dict) else None
-    return data
-
-
-def _https(url: str) -> str:
-    return "https://" + url[len("http://"):] if url.startswith("http://") else url
-
-
 def _reason(payload: dict[str, Any], default: str) -> str:
     """ContentUnavailable reason from a statuses API error (error code first, then Weibo's own wording)."""
     code = _int(payload.get("error_code") or payload.get("errno"))
@@ -130,8 +118,8 @@ def _visitor_cookies(client: httpx.Client, referer: str) -> None:
                    "plugins": ""}
     response = _get(client, "POST", GENVISITOR_URL, headers={"Referer": referer},
                     data={"cb": "gen_callback", "fp": json.dumps(fingerprint, separators=(",", ":"))})
-    data = _dig(_jsonp(response), "data")
-    if response.status_code != 200 or not isinstance(_dig(data, "tid"), str):
+    data = dig(_jsonp(response), "data")
+    if response.status_code != 200 or not isinstance(dig(data, "tid"), str):
         raise UpstreamFailure("weibo's visitor system did not hand out a guest id")
     confidence = _int(data.get("confidence")) or 100
     response = _get(client, "GET", INCARNATE_URL, headers={"Referer": referer}, params={
@@ -141,7 +129,7 @@ def _visitor_cookies(client: httpx.Client, referer: str) -> None:
     if response.status_code != 200:
         raise UpstreamFailure("weibo's visitor system refused the guest id")
     # The cookies come as Set-Cookie for .weibo.com; the JSONP body repeats them, so set them if the jar has none.
-    granted = _dig(_jsonp(response), "data") or {}
+    granted = dig(_jsonp(response), "data") or {}
     for name in ("sub", "subp"):
         value = granted.get(name) if isinstance(granted, dict) else None
         if isinstance(value, str) and value and not client.cookies.get(name.upper(), domain=".weibo.com"):
@@ -211,11 +199,11 @@ def _best_size(info: Any) -> tuple[str, int | None, int | None] | None:
     """The biggest rendition of one picture (``pic_infos[pid]`` or a mixed item's data)."""
     best: tuple[int, int, str, int | None, int | None] | None = None
     for rank, key in enumerate(_PIC_SIZES):
-        url = _dig(info, key, "url")
+        url = dig(info, key, "url")
         if not isinstance(url, str) or not url:
             continue
-        width, height = _int(_dig(info, key, "width")), _int(_dig(info, key, "height"))
-        candidate = ((width or 0) * (height or 0), -rank, _https(url), width, height)
+        width, height = _int(dig(info, key, "width")), _int(dig(info, key, "height"))
+        candidate = ((width or 0) * (height or 0), -rank, https(url), width, height)
         if best is None or candidate[:2] > best[:2]:
             best = candidate
     return best[2:] if best else None
@@ -225,15 +213,15 @@ def _playback_videos(media_info: dict[str, Any], headers: dict[str, str]) -> lis
     """Every rendition of one video, best first: ``playback_list`` when present, else the plain URL keys."""
     videos: list[Video] = []
     for entry in media_info.get("playback_list") or []:
-        play = _dig(entry, "play_info")
-        url = _dig(play, "url")
+        play = dig(entry, "play_info")
+        url = dig(play, "url")
         if not isinstance(url, str) or not url:
             continue
         mime = str(play.get("mime") or "video/mp4")
         width, height = _int(play.get("width")), _int(play.get("height"))
-        label = _dig(entry, "meta", "quality_label") or (f"{min(width, height)}p" if width and height else None)
+        label = dig(entry, "meta", "quality_label") or (f"{min(width, height)}p" if width and height else None)
         hls = "mpegurl" in mime.lower() or ".m3u8" in url
-        videos.append(Video(url=_https(url), quality=label, mime_type=mime, width=width, height=height,
+        videos.append(Video(url=https(url), quality=label, mime_type=mime, width=width, height=height,
                             has_audio=play.get("audio_codecs") != "" and play.get("audio_channels") != 0,
                             source="hls" if hls else "direct", bitrate=_int(play.get("bitrate")),
                             headers=dict(headers)))
@@ -244,7 +232,7 @@ def _playback_videos(media_info: dict[str, Any], headers: dict[str, str]) -> lis
                 size = _TEMPLATE.search(url)
                 width, height = (int(size[1]), int(size[2])) if size else (None, None)
                 quality = f"{min(width, height)}p" if width and height else label
-                videos.append(Video(url=_https(url), quality=quality, width=width, height=height,
+                videos.append(Video(url=https(url), quality=quality, width=width, height=height,
                                     headers=dict(headers)))
     unique = list({v.url: v for v in videos}.values())
     unique.sort(key=lambda v: (min(v.width or 0, v.height or 0), v.bitrate or 0, v.source == "direct"), reverse=True)
@@ -269,35 +257,35 @@ def _add_picture(result: MediaResult, info: Any, headers: dict[str, str]) -> Non
 
 def _collect_desktop(result: MediaResult, status: dict[str, Any], headers: dict[str, str]) -> None:
     """Pictures and videos of a desktop-API post, in the post's own order."""
-    items = _dig(status, "mix_media_info", "items")
+    items = dig(status, "mix_media_info", "items")
     if isinstance(items, list) and items:
         for item in items:
-            if _dig(item, "type") == "pic":
-                _add_picture(result, _dig(item, "data"), headers)
+            if dig(item, "type") == "pic":
+                _add_picture(result, dig(item, "data"), headers)
             else:
-                _add_video(result, _dig(item, "data", "media_info"), headers)
+                _add_video(result, dig(item, "data", "media_info"), headers)
         return
     pic_infos = status.get("pic_infos") if isinstance(status.get("pic_infos"), dict) else {}
     order = [p for p in status.get("pic_ids") or [] if p in pic_infos] or list(pic_infos)
     for pid in order:
         _add_picture(result, pic_infos[pid], headers)
     page = status.get("page_info")
-    if _dig(page, "object_type") in ("video", None) or _dig(page, "type") == "video":
-        _add_video(result, _dig(page, "media_info"), headers)
+    if dig(page, "object_type") in ("video", None) or dig(page, "type") == "video":
+        _add_video(result, dig(page, "media_info"), headers)
 
 
 def _collect_mobile(result: MediaResult, status: dict[str, Any], headers: dict[str, str]) -> None:
     """Pictures and the video of a mobile-API post."""
     for pic in status.get("pics") or []:
-        large = _dig(pic, "large")
-        url = _dig(large, "url") or _dig(pic, "url")
+        large = dig(pic, "large")
+        url = dig(large, "url") or dig(pic, "url")
         if isinstance(url, str) and url:
-            width, height = _int(_dig(large, "geo", "width")), _int(_dig(large, "geo", "height"))
-            result.images.append(Image(url=_https(url), width=width, height=height, headers=dict(headers)))
+            width, height = _int(dig(large, "geo", "width")), _int(dig(large, "geo", "height"))
+            result.images.append(Image(url=https(url), width=width, height=height, headers=dict(headers)))
     page = status.get("page_info")
-    if _dig(page, "type") == "video":
-        media_info = dict(_dig(page, "media_info") or {})
-        media_info.update({k: v for k, v in (_dig(page, "urls") or {}).items() if isinstance(v, str)})
+    if dig(page, "type") == "video":
+        media_info = dict(dig(page, "media_info") or {})
+        media_info.update({k: v for k, v in (dig(page, "urls") or {}).items() if isinstance(v, str)})
         _add_video(result, media_info, headers)
 
 
@@ -310,13 +298,13 @@ def status_to_result(status: dict[str, Any], *, mobile: bool = False) -> MediaRe
     mid = str(status.get("idstr") or status.get("mid") or status.get("id") or "")
     mblogid = status.get("mblogid") or status.get("bid")
     page = status.get("page_info")
-    title = status.get("text_raw") or _dig(page, "media_info", "video_title") or _dig(page, "title") or ""
+    title = status.get("text_raw") or dig(page, "media_info", "video_title") or dig(page, "title") or ""
     if mobile and not status.get("text_raw"):
         title = re.sub(r"<[^>]+>", "", str(status.get("text") or ""))  # the mobile API only has HTML text
-    thumbnail = _dig(page, "page_pic", "url") if mobile else _dig(page, "page_pic")
+    thumbnail = dig(page, "page_pic", "url") if mobile else dig(page, "page_pic")
     result = MediaResult(
         platform=PLATFORM, title=str(title).strip(), id=mid or None,
-        thumbnail=_https(thumbnail) if isinstance(thumbnail, str) and thumbnail else None,
+        thumbnail=https(thumbnail) if isinstance(thumbnail, str) and thumbnail else None,
         url=f"https://weibo.com/{uid or 0}/{mblogid or mid}",
         author=Author(name=user.get("screen_name"), id=uid, url=f"https://weibo.com/u/{uid}" if uid else None),
     )
