@@ -184,7 +184,7 @@ def measure_fresh_instance(case: Case, parse: Callable[[], object]) -> float:
     from parsing.extractors import ytdlp
 
     def fresh() -> object:
-        ytdlp._local.instances = {}  # the next parse builds (and warms) a new instance
+        ytdlp._idle.clear()  # the next parse builds (and warms) a new instance
         return parse()
 
     return measure_warm(fresh, runs=10)

@@ -1,6 +1,17 @@
 #!/usr/bin/env bash
-# Production Celery worker (prefork). One warm extractor set per child process.
+# Production Celery worker: ONE process whose parses are threads (Celery's threads pool).
+#
+# A parse spends almost all its time waiting on a platform, so a slot is a thread (~0.1 MiB), not a
+# process (~97 MiB): WORKER_CONCURRENCY threads hold that many parses in flight. Each parse carries its
+# own deadline (parsing/deadline.py; Celery's time limits do not apply to threads), leases its own
+# YoutubeDL, holds a database connection only to claim and to record (a pool of DB_POOL_SIZE serves all
+# threads), and the CPU-heavy JavaScript solver is bounded by EASYDOWN_JS_SOLVERS.
+#
+# One process uses one core for Python: on a box with several cores that serves only workers, run one
+# process per core (systemd: easydown-worker@1, @2, …), each with its own -n name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel=INFO \
-  --concurrency="${WORKER_CONCURRENCY:-4}" -Q "${CELERY_QUEUE:-easydown}" --without-gossip --without-mingle
+export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
+exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel="${WORKER_LOG_LEVEL:-INFO}" \
+  --pool=threads --concurrency="${WORKER_CONCURRENCY:-1000}" -Q "${CELERY_QUEUE:-easydown}" \
+  -n "${WORKER_NAME:-worker}@%h" --without-gossip --without-mingle

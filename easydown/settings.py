@@ -236,6 +236,12 @@ LOGGING = {
 PARSE_WAIT_TIMEOUT = env_float("EASYDOWN_PARSE_WAIT_TIMEOUT", 30.0)
 PARSE_SOFT_TIME_LIMIT = env_int("EASYDOWN_PARSE_SOFT_TIME_LIMIT", 45)
 PARSE_HARD_TIME_LIMIT = env_int("EASYDOWN_PARSE_HARD_TIME_LIMIT", 60)
+# Backpressure (parsing/admission.py): a parse whose queue holds more than QUEUE_GRACE jobs and would not
+# start within QUEUE_MAX_WAIT seconds gets 503 service_unavailable with Retry-After at once.
+QUEUE_MAX_WAIT = env_float("EASYDOWN_QUEUE_MAX_WAIT", PARSE_WAIT_TIMEOUT / 2)
+QUEUE_GRACE = env_int("EASYDOWN_QUEUE_GRACE", 20)
+# At most this many YouTube JavaScript challenges (a deno process each) run at once per worker process.
+EASYDOWN_JS_SOLVERS = env_int("EASYDOWN_JS_SOLVERS", os.cpu_count() or 1)
 # A task whose worker keeps dying is retried at most this many times in all.
 PARSE_MAX_ATTEMPTS = env_int("EASYDOWN_PARSE_MAX_ATTEMPTS", 3)
 # Default per-key limit (requests a minute) and the per-IP limit on failed authentications.
@@ -249,6 +255,10 @@ EASYDOWN_EXTRACTORS: dict[str, str] = env_json("EASYDOWN_EXTRACTORS", {})
 # Outbound HTTP policy per platform: {"tiktok": "http://proxy:3128"}; cookies: platform -> cookies.txt path.
 EASYDOWN_PROXIES: dict[str, str] = env_json("EASYDOWN_PROXIES", {})
 EASYDOWN_COOKIES: dict[str, str] = env_json("EASYDOWN_COOKIES", {})
+# Networks outbound requests may reach although they are not public (an internal egress proxy; a test
+# origin on loopback): comma-separated CIDRs, none by default.
+EASYDOWN_OUTBOUND_ALLOW_NETWORKS: list[str] = [
+    n.strip() for n in (env_str("EASYDOWN_OUTBOUND_ALLOW_NETWORKS", "") or "").split(",") if n.strip()]
 EASYDOWN_CONNECT_TIMEOUT = env_float("EASYDOWN_CONNECT_TIMEOUT", 5.0)
 EASYDOWN_READ_TIMEOUT = env_float("EASYDOWN_READ_TIMEOUT", 15.0)
 

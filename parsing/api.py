@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 
 from asgiref.sync import sync_to_async
@@ -20,7 +19,6 @@ from .models import ParseJob
 from .services import Submission, job_response_error, job_settle, parse_submit
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 1.0  # a safety net under pub/sub: a lost notice costs at most this much latency
 
 
 def in_thread(func):
@@ -55,29 +53,30 @@ def _success(job: ParseJob, headers: dict[str, str]) -> JsonResponse:
     return response
 
 
-def _open(state: str) -> bool:
-    return state in (ParseJob.State.PENDING, ParseJob.State.RUNNING)
+def _closed_jobs_sync(*, ids: list[str]) -> set[str]:
+    open_states = (ParseJob.State.PENDING, ParseJob.State.RUNNING)
+    return {str(pk) for pk in ParseJob.objects.filter(pk__in=ids).exclude(state__in=open_states)
+            .values_list("pk", flat=True)}
 
 
-async def _job_state(job_id: uuid.UUID) -> str:
-    return await ParseJob.objects.filter(pk=job_id).values_list("state", flat=True).aget()
+async def closed_jobs(ids: list[str]) -> set[str]:
+    """Which of these jobs left pending/running: one query on one pooled connection, for the listener's
+    safety net under pub/sub."""
+    return await in_thread(_closed_jobs_sync)(ids=ids)
 
 
-async def wait_for_job(job_id: uuid.UUID, notice: asyncio.Future[None] | None, timeout: float) -> None:
-    """Return when the job leaves pending/running or the timeout passes."""
+def listener() -> notify.JobListener:
+    return notify.listener(closed_jobs)
+
+
+async def wait_for_job(notice: asyncio.Future[None] | None, timeout: float) -> None:
+    """Return when the job leaves pending/running (its notice, or the listener's poll) or the timeout passes."""
     if notice is None:  # no Redis: tasks ran in-process, the job is already done
         return
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(notice), timeout=min(left, POLL_SECONDS))
-            return
-        except TimeoutError:
-            if not _open(await _job_state(job_id)):
-                return
+    try:
+        await asyncio.wait_for(asyncio.shield(notice), timeout=timeout)
+    except TimeoutError:
+        pass
 
 
 @csrf_exempt
@@ -89,7 +88,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             raise api.MethodNotAllowed(headers={"Allow": "POST"})
         job_id = uuid.uuid4()
         # Listen before the job exists, so its completion notice cannot be missed.
-        notice = await notify.listener().register(str(job_id)) if settings.REDIS_URL else None
+        notice = await listener().register(str(job_id)) if settings.REDIS_URL else None
         try:
             submitting = asyncio.ensure_future(in_thread(parse_submit)(request=request, job_id=job_id))
             try:
@@ -104,7 +103,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                 raise
             headers = submission.headers
             try:
-                await wait_for_job(job_id, notice, settings.PARSE_WAIT_TIMEOUT)
+                await wait_for_job(notice, settings.PARSE_WAIT_TIMEOUT)
             except asyncio.CancelledError:
                 # The client went away: settle without a charge, then let the cancellation proceed.
                 await asyncio.shield(in_thread(job_settle)(job_id=job_id, user_id=submission.user_id,
@@ -112,7 +111,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                 raise
         finally:
             if notice is not None:
-                notify.listener().unregister(str(job_id))
+                listener().unregister(str(job_id))
         job = await in_thread(job_settle)(job_id=job_id, user_id=submission.user_id,
                                               give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:

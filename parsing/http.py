@@ -23,6 +23,8 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from . import deadline
+
 BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -65,6 +67,25 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_unspecified)
 
 
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(n, strict=False) for n in settings.EASYDOWN_OUTBOUND_ALLOW_NETWORKS]
+
+
+def is_allowed_address(address: str) -> bool:
+    """A public address, or one inside a network the operator trusts (EASYDOWN_OUTBOUND_ALLOW_NETWORKS:
+    an internal egress proxy, a test origin on loopback). Nothing else private is ever reached."""
+    if is_public_address(address):
+        return True
+    networks = _allowed_networks()
+    if not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
 def resolve_public(host: str, port: int) -> list[str]:
     """Every address of ``host``; raises BlockedAddress unless all of them are public."""
     try:
@@ -72,12 +93,22 @@ def resolve_public(host: str, port: int) -> list[str]:
     except socket.gaierror as exc:
         raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses or not all(is_public_address(a) for a in addresses):
+    if not addresses or not all(is_allowed_address(a) for a in addresses):
         raise BlockedAddress(f"refusing to connect to {host}: not a public address")
     return addresses
 
 
-class PublicOnlyBackend(httpcore.SyncBackend):
+class DeadlineBackend(httpcore.SyncBackend):
+    """A network backend whose connections belong to the current parse's deadline (parsing.deadline)."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable | None = None) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(host, port, deadline.clip(timeout), local_address, socket_options)
+        deadline.track(stream.get_extra_info("socket"))
+        return stream
+
+
+class PublicOnlyBackend(DeadlineBackend):
     """A network backend that checks every connection's addresses and connects to a checked one."""
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
@@ -101,6 +132,8 @@ class PolicyTransport(httpx.HTTPTransport):
             # so the target host is checked before each request is sent (see _check_destination).
             self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), max_connections=20,
                                                  network_backend=PublicOnlyBackend())
+        else:
+            self._pool._network_backend = DeadlineBackend()
 
 
 @cache
@@ -109,9 +142,13 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def _check_destination(proxied: bool):
-    """A request hook (httpx runs it for every hop, redirects included) enforcing scheme and address."""
+    """A request hook (httpx runs it for every hop, redirects included) enforcing scheme and address, and
+    cutting the hop's timeouts to what is left of the parse's deadline."""
 
     def check(request: httpx.Request) -> None:
+        if deadline.current() is not None:
+            request.extensions["timeout"] = {
+                name: deadline.clip(value) for name, value in request.extensions.get("timeout", {}).items()}
         if request.url.scheme not in ("http", "https"):
             raise BlockedAddress(f"refusing scheme {request.url.scheme}")
         if proxied:

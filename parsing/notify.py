@@ -2,14 +2,17 @@
 
 The worker publishes on ``easydown:job:<id>``. Each API process keeps ONE pattern subscription and
 hands notices to the requests waiting on those jobs, so a waiting request costs a future, not a Redis
-connection. Requests also poll the job row once a second, so a lost notice (Redis restart) only adds
-latency, never a wrong answer.
+connection, a thread or a database connection. A lost notice (Redis restart) only adds latency: once a
+second the listener asks the database, in ONE query on one pooled connection for all of the process's
+waiters, which of their jobs are no longer open, and wakes those.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 
 import redis
 import redis.asyncio as aioredis
@@ -17,11 +20,24 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 PATTERN = "easydown:job:*"
+POLL_SECONDS = 1.0
 _sync_client: redis.Redis | None = None
 
 
 def channel(job_id: str) -> str:
     return f"easydown:job:{job_id}"
+
+
+def count_start(queue: str) -> None:
+    """Count a job the worker started, for the API's backpressure (parsing.admission); best effort."""
+    from .admission import count_start as incr
+
+    if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    try:
+        incr(queue)
+    except redis.RedisError:
+        log.warning("could not count a started job on %s", queue, exc_info=True)
 
 
 def publish_done(job_id: str) -> None:
@@ -37,12 +53,19 @@ def publish_done(job_id: str) -> None:
         log.warning("could not publish completion of job %s", job_id, exc_info=True)
 
 
-class JobListener:
-    """One pattern subscription per event loop, dispatching notices to registered futures."""
+ClosedJobs = Callable[[list[str]], Awaitable[set[str]]]
 
-    def __init__(self) -> None:
+
+class JobListener:
+    """One pattern subscription per event loop, dispatching notices to registered futures, and one poller
+    that wakes the waiters whose jobs closed without a notice."""
+
+    def __init__(self, closed_jobs: ClosedJobs | None = None) -> None:
         self._waiters: dict[str, asyncio.Future[None]] = {}
+        self._since: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._closed_jobs = closed_jobs
         self._subscribed = asyncio.Event()
 
     async def register(self, job_id: str) -> asyncio.Future[None]:
@@ -50,8 +73,11 @@ class JobListener:
         if self._task is None or self._task.done():
             self._subscribed.clear()
             self._task = asyncio.create_task(self._listen())
+        if self._closed_jobs is not None and (self._poller is None or self._poller.done()):
+            self._poller = asyncio.create_task(self._poll())
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters[job_id] = future
+        self._since[job_id] = time.monotonic()
         try:
             await asyncio.wait_for(self._subscribed.wait(), timeout=2)
         except TimeoutError:
@@ -60,6 +86,25 @@ class JobListener:
 
     def unregister(self, job_id: str) -> None:
         self._waiters.pop(job_id, None)
+        self._since.pop(job_id, None)
+
+    async def _poll(self) -> None:
+        """Once a second: one query for every waiter registered over a second ago."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            cutoff = time.monotonic() - POLL_SECONDS
+            ids = [job_id for job_id, since in list(self._since.items()) if since <= cutoff]
+            if not ids:
+                continue
+            try:
+                closed = await self._closed_jobs(ids)  # type: ignore[misc]
+            except Exception:  # noqa: BLE001 - the database may be down; waiters still time out
+                log.warning("could not poll %d waiting jobs", len(ids), exc_info=True)
+                continue
+            for job_id in closed:
+                future = self._waiters.get(job_id)
+                if future is not None and not future.done():
+                    future.set_result(None)
 
     async def _listen(self) -> None:
         while True:
@@ -87,10 +132,11 @@ class JobListener:
 _listeners: dict[int, JobListener] = {}
 
 
-def listener() -> JobListener:
-    """The listener of the running event loop (a Redis client must not cross loops)."""
+def listener(closed_jobs: ClosedJobs | None = None) -> JobListener:
+    """The listener of the running event loop (a Redis client must not cross loops); ``closed_jobs`` (given
+    by the first caller) says which of a list of job ids are no longer open."""
     loop = asyncio.get_running_loop()
     found = _listeners.get(id(loop))
     if found is None:
-        found = _listeners[id(loop)] = JobListener()
+        found = _listeners[id(loop)] = JobListener(closed_jobs)
     return found

@@ -24,7 +24,8 @@ from billing.services import credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
 from easydown.ratelimits import auth_failure_usage, key_usage
 
-from . import notify
+from . import admission, notify
+from .deadline import Deadline
 from .extractors import extractor_paths, get_extractor
 from .extractors.base import (
     ContentUnavailable,
@@ -122,6 +123,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
         if target.platform not in extractor_paths():
             raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
         _check_block_list(target)
+        if settings.REDIS_URL:
+            admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
         with transaction.atomic():
             job = ParseJob.objects.create(
                 id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
@@ -140,7 +143,7 @@ def _enqueue(job: ParseJob) -> None:
     from .tasks import parse_job
 
     try:
-        parse_job.apply_async(args=[str(job.id)])
+        parse_job.apply_async(args=[str(job.id)], queue=admission.queue_for(job.platform))
     except Exception:
         log.exception("could not enqueue job %s", job.id)
         job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
@@ -227,7 +230,7 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
-            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts",
+            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, created_at",
             [State.RUNNING, connection.ops.adapt_datetimefield_value(timezone.now()),
              ParseJob._meta.pk.get_db_prep_value(job_id, connection),
              State.PENDING, State.RUNNING],
@@ -235,9 +238,27 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user_id, platform, text, attempts = row
+    user_id, platform, text, attempts, created_at = row
+    if isinstance(created_at, str):  # SQLite hands back text
+        created_at = dt.datetime.fromisoformat(created_at)
+    if timezone.is_naive(created_at):
+        created_at = timezone.make_aware(created_at, dt.UTC)
     return ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
-                    state=State.RUNNING)
+                    state=State.RUNNING, created_at=created_at)
+
+
+def parse_budget(created_at: dt.datetime) -> float:
+    """Seconds a parse claimed now may take: no longer than the client waits for it (counted from the job's
+    creation, so time spent in the queue counts) and never past the soft time limit."""
+    waited = (timezone.now() - created_at).total_seconds()
+    return min(float(settings.PARSE_SOFT_TIME_LIMIT), settings.PARSE_WAIT_TIMEOUT + 1.0 - waited)
+
+
+def release_connection() -> None:
+    """Give this thread's database connection back (to the pool, when there is one): a parse waiting on a
+    platform holds none. Inside a caller's transaction (a test's) there is nothing to give back."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def job_run(*, job_id: str) -> str:
@@ -246,26 +267,39 @@ def job_run(*, job_id: str) -> str:
     job = _claim(job_uuid)
     if job is None:
         return "not_claimed"  # missing, or already settled (for example timed out): nothing to do
+    notify.count_start(admission.queue_for(job.platform))
     if job.attempts > settings.PARSE_MAX_ATTEMPTS:
         # The worker died on every earlier attempt (reject_on_worker_lost requeued it): give up.
         job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="worker_lost")
         notify.publish_done(job_id)
         return State.FAILED
+    budget = parse_budget(job.created_at)
+    release_connection()
     started = time.monotonic()
+    deadline = Deadline(budget)
     try:
-        result = _extract(job)
+        if budget <= 0:  # it waited in the queue until its client stopped waiting
+            raise UpstreamTimeout("no time left")
+        with deadline:
+            result = _extract(job)
     except ExtractorError as exc:
-        code, reason = _error_code(exc)
+        # Out of time, whatever the extractor made of its broken connection: a timeout.
+        code, reason = ("upstream_timeout", "upstream_timeout") if deadline.expired else _error_code(exc)
         log.info("job %s failed: %s %s", job_id, code, reason)
         job_fail(job_id=job_uuid, user_id=job.user_id, code=code, reason=reason)
     except SoftTimeLimitExceeded:
         job_fail(job_id=job_uuid, user_id=job.user_id, code="upstream_timeout", reason="upstream_timeout")
     except Exception:  # noqa: BLE001 - any crash is a failed parse, never a charge or a traceback
-        log.exception("extractor crashed on job %s", job_id)
-        job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="upstream_error")
+        if deadline.expired:
+            log.info("job %s ran out of time", job_id)
+            job_fail(job_id=job_uuid, user_id=job.user_id, code="upstream_timeout", reason="upstream_timeout")
+        else:
+            log.exception("extractor crashed on job %s", job_id)
+            job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="upstream_error")
     else:
         _transition(job_uuid, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now())
         log.info("job %s ready in %.0f ms", job_id, (time.monotonic() - started) * 1000)
+    release_connection()
     notify.publish_done(job_id)
     return "done"
 

@@ -77,7 +77,7 @@ def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> tu
     return proc, log_path
 
 
-def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int = 2,
+def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int = 20,
                 **env_overrides: str) -> Stack:
     env = stack_env(**env_overrides)
     port = free_port()
@@ -85,11 +85,12 @@ def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int 
     log_dir.mkdir(parents=True, exist_ok=True)
     queue = f"test-{port}"
     env["CELERY_QUEUE"] = queue
+    # The production worker's model (deploy/run-worker.sh): one process, parses as threads, a small pool.
     worker, stack.logs["worker"] = _spawn("worker", [
-        str(BIN / "celery"), "-A", "easydown", "worker", "--loglevel=INFO", "-Q", queue,
+        str(BIN / "celery"), "-A", "easydown", "worker", "--loglevel=INFO", "-Q", queue, "--pool=threads",
         f"--concurrency={worker_concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-n", f"test-{port}@%h",
-    ], env, log_dir)
+    ], {"DB_POOL_SIZE": "4", **env}, log_dir)
     stack.processes["worker"] = worker
     web_env = {**env, "DB_POOL_SIZE": "10"}
     web, stack.logs["web"] = _spawn("web", [

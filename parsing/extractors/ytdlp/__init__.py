@@ -11,9 +11,15 @@ Public API (other extractors import these names):
 - ``warm_ydl(platform)``, ``warm_up()``, ``install_request_handler(factory)`` (the tests' replay).
 
 Importing this package is cheap (no yt-dlp import): the web process imports it through ``parsing.tasks``.
-yt-dlp is imported at worker start (``worker_process_init``) or lazily on first use. Instances are kept
-per thread and per proxy (proxies are fixed when yt-dlp builds its request handlers); a Celery prefork
-child runs one task at a time on its main thread, so it holds one instance per distinct proxy.
+yt-dlp is imported at worker start (``worker_init``, and ``worker_process_init`` in a prefork child) or
+lazily on first use. ``YoutubeDL`` is not thread-safe and the worker runs many parses as threads of one
+process, so instances are leased: a parse takes an idle instance for its platform's proxy (proxies are fixed
+when yt-dlp builds its request handlers) or builds one (~0.2 MiB), and gives it back when it ends. No two
+parses ever hold the same instance, and there are only as many as parses ran at once through yt-dlp.
+
+The JavaScript challenge solver (deno, a subprocess per YouTube player) is the one CPU-heavy step: at most
+``EASYDOWN_JS_SOLVERS`` run at once per process (default: the number of cores), so a burst of them cannot
+starve the parses that only wait on the network.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ import copy
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 
+from parsing import deadline
 from parsing.http import proxy_for
 from parsing.recognition import Recognition
 from parsing.schema import MediaResult
@@ -45,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CAPTION_PLATFORMS", "FORWARDED_COOKIES", "SINGLE_ITEM_PLATFORMS", "RefusedAddress", "YtDlpExtractor",
     "checked_connection", "info_to_result", "install_request_handler", "map_error", "map_message",
-    "policed_ydl_class", "public_addrinfo", "warm_up", "warm_ydl", "ytdlp_info",
+    "leased_ydl", "policed_ydl_class", "public_addrinfo", "warm_up", "warm_ydl", "ytdlp_info",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,7 +73,9 @@ WARM_URLS = (
     "https://weibo.com/1000000000/Aaaaaaaaa",
 )
 
-_local = threading.local()
+_idle: dict[str | None, list[YoutubeDL]] = {}  # proxy -> instances no parse holds now
+_built: list[YoutubeDL] = []  # every instance of this process (for the replay's handler changes)
+_pool_lock = threading.Lock()
 _MISSING = object()
 _handler_factories: list[Callable[[YoutubeDL], RequestHandler]] = []
 
@@ -112,18 +122,72 @@ def _params(proxy: str | None) -> dict[str, Any]:
 
 
 def _build(proxy: str | None) -> YoutubeDL:
+    _limit_js_solvers()
     return policed_ydl_class()(_params(proxy))
 
 
-def warm_ydl(platform: str) -> YoutubeDL:
-    """This thread's warm YoutubeDL for the platform's proxy (built on first use, then reused)."""
-    instances: dict[str | None, YoutubeDL] = _local.__dict__.setdefault("instances", {})
-    proxy = proxy_for(platform)
-    ydl = instances.get(proxy)
-    if ydl is None:
-        ydl = instances[proxy] = _build(proxy)
-    _sync_extra_handlers(ydl)
+def _take(proxy: str | None) -> YoutubeDL:
+    with _pool_lock:
+        idle = _idle.setdefault(proxy, [])
+        if idle:
+            return idle.pop()
+    ydl = _build(proxy)
+    with _pool_lock:
+        _built.append(ydl)
     return ydl
+
+
+@contextmanager
+def leased_ydl(platform: str) -> Iterator[YoutubeDL]:
+    """An instance for the platform's proxy that no other parse holds until this one gives it back."""
+    proxy = proxy_for(platform)
+    ydl = _take(proxy)
+    _sync_extra_handlers(ydl)
+    try:
+        yield ydl
+    finally:
+        with _pool_lock:
+            _idle.setdefault(proxy, []).append(ydl)
+
+
+def warm_ydl(platform: str) -> YoutubeDL:
+    """The idle instance the platform's next parse will lease (built when there is none)."""
+    proxy = proxy_for(platform)
+    with _pool_lock:
+        idle = _idle.get(proxy)
+        if idle:
+            ydl = idle[-1]
+            _sync_extra_handlers(ydl)
+            return ydl
+    with leased_ydl(platform) as ydl:
+        return ydl
+
+
+_js_solvers: threading.BoundedSemaphore | None = None
+
+
+def _limit_js_solvers() -> None:
+    """Bound how many deno processes (YouTube's JavaScript challenges) this process runs at once."""
+    global _js_solvers
+    if _js_solvers is not None:
+        return
+    _js_solvers = threading.BoundedSemaphore(int(getattr(settings, "EASYDOWN_JS_SOLVERS", 0) or os.cpu_count() or 1))
+    try:
+        from yt_dlp.extractor.youtube.jsc._builtin.deno import DenoJCP
+    except ImportError:  # a yt-dlp without the deno provider runs no JavaScript
+        return
+    solve = DenoJCP._run_js_runtime
+
+    def bounded(self: Any, stdin: str, /) -> str:
+        left = deadline.clip(None)
+        if not _js_solvers.acquire(timeout=-1 if left is None else left):  # type: ignore[union-attr]
+            raise deadline.DeadlineExceeded()
+        try:
+            return solve(self, stdin)
+        finally:
+            _js_solvers.release()  # type: ignore[union-attr]
+
+    DenoJCP._run_js_runtime = bounded
 
 
 def warm_up() -> None:
@@ -139,6 +203,7 @@ def warm_up() -> None:
             ydl.get_info_extractor(key)
 
 
+@worker_init.connect
 @worker_process_init.connect
 def _warm_worker(**_: object) -> None:
     try:
@@ -155,7 +220,9 @@ def install_request_handler(factory: Callable[[YoutubeDL], RequestHandler]) -> C
     def uninstall() -> None:
         if factory in _handler_factories:
             _handler_factories.remove(factory)
-        for ydl in _local.__dict__.get("instances", {}).values():
+        with _pool_lock:
+            instances = list(_built)
+        for ydl in instances:
             _sync_extra_handlers(ydl)
 
     return uninstall
@@ -210,41 +277,42 @@ def ytdlp_info(url: str, *, platform: str, extractor_args: dict[str, dict[str, l
     """
     from yt_dlp.utils import YoutubeDLError
 
-    ydl = warm_ydl(platform)
-    _fresh_cookies(ydl, platform)
-    _forget_messages(ydl)
-    call_params = {"noplaylist": platform in SINGLE_ITEM_PLATFORMS, "extractor_args": extractor_args or {},
-                   **(params or {})}
-    saved = {key: ydl.params.get(key, _MISSING) for key in call_params}
-    ydl.params.update(call_params)
-    try:
-        info = ydl.extract_info(url, download=False, ie_key=ie_key)
-    except YoutubeDLError as exc:
-        error = map_error(exc)
-        log.info("yt-dlp %s on %s: %s", error.reason, url, str(exc)[:300])
-        raise error from None
-    except ExtractorError:
-        raise
-    except Exception as exc:
-        log.exception("yt-dlp crashed on %s", url)
-        raise UpstreamFailure("extraction failed") from exc
-    finally:
-        ydl.cookiejar.clear()  # nothing of this task's session outlives it
-        for key, value in saved.items():
-            if value is _MISSING:
-                ydl.params.pop(key, None)
-            else:
-                ydl.params[key] = value
+    with leased_ydl(platform) as ydl:
+        _fresh_cookies(ydl, platform)
+        _forget_messages(ydl)
+        call_params = {"noplaylist": platform in SINGLE_ITEM_PLATFORMS, "extractor_args": extractor_args or {},
+                       **(params or {})}
+        saved = {key: ydl.params.get(key, _MISSING) for key in call_params}
+        ydl.params.update(call_params)
+        try:
+            info = ydl.extract_info(url, download=False, ie_key=ie_key)
+        except YoutubeDLError as exc:
+            error = map_error(exc)
+            log.info("yt-dlp %s on %s: %s", error.reason, url, str(exc)[:300])
+            raise error from None
+        except ExtractorError:
+            raise
+        except Exception as exc:
+            log.exception("yt-dlp crashed on %s", url)
+            raise UpstreamFailure("extraction failed") from exc
+        finally:
+            ydl.cookiejar.clear()  # nothing of this task's session outlives it
+            for key, value in saved.items():
+                if value is _MISSING:
+                    ydl.params.pop(key, None)
+                else:
+                    ydl.params[key] = value
+        warnings = list(ydl.params["logger"].warnings)
     if not isinstance(info, dict):
         raise UpstreamFailure("no result")
     if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming", "post_live"):
         raise ContentUnavailable(reason="live")
     if not any(entry.get("formats") or entry.get("url") or in_playlist for entry, in_playlist in entries(info)):
         # No media at all: the warnings say why; no reason found means no_media later.
-        errors = [e for w in ydl.params["logger"].warnings if not noise(w) and (e := map_message(w))]
+        errors = [e for w in warnings if not noise(w) and (e := map_message(w))]
         if errors:
             error = next((e for e in errors if e.reason != "unavailable"), errors[0])
-            log.info("yt-dlp %s on %s: %s", error.reason, url, ydl.params["logger"].warnings[:3])
+            log.info("yt-dlp %s on %s: %s", error.reason, url, warnings[:3])
             raise error
     return info
 

@@ -23,6 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from parsing import deadline
 from parsing import http as policy
 
 if TYPE_CHECKING:
@@ -36,28 +37,42 @@ class RefusedAddress(OSError):
 def public_addrinfo(host: str, port: int) -> list[tuple]:
     """getaddrinfo for ``host``; raises RefusedAddress unless every address is public."""
     infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-    if not infos or not all(policy.is_public_address(str(info[4][0])) for info in infos):
+    if not infos or not all(policy.is_allowed_address(str(info[4][0])) for info in infos):
         raise RefusedAddress(f"refusing to connect to {host}: not a public address")
     return infos
 
 
 def checked_connection(address: tuple[str, int], timeout: object = socket._GLOBAL_DEFAULT_TIMEOUT,
                        source_address: tuple[str, int] | None = None) -> socket.socket:
-    """socket.create_connection that connects only to checked addresses (the very ones it checked)."""
+    """socket.create_connection that connects only to checked addresses (the very ones it checked), within
+    the parse's deadline."""
     error: OSError | None = None
     for family, kind, proto, _, sockaddr in public_addrinfo(*address):
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
-                sock.settimeout(timeout)  # type: ignore[arg-type]
+            limit = None if timeout is socket._GLOBAL_DEFAULT_TIMEOUT else timeout
+            if (limit := deadline.clip(limit)) is not None:  # type: ignore[arg-type]
+                sock.settimeout(limit)
             if source_address:
                 sock.bind(source_address)
             sock.connect(sockaddr)
+            deadline.track(sock)
             return sock
         except OSError as exc:
             sock.close()
             error = exc
     raise error or OSError(f"cannot connect to {address[0]}")
+
+
+def tracked_connection(address: tuple[str, int], timeout: object = socket._GLOBAL_DEFAULT_TIMEOUT,
+                       source_address: tuple[str, int] | None = None) -> socket.socket:
+    """socket.create_connection within the parse's deadline (to the operator's proxy: not checked)."""
+    limit = None if timeout is socket._GLOBAL_DEFAULT_TIMEOUT else timeout
+    limit = deadline.clip(limit)  # type: ignore[arg-type]
+    sock = socket.create_connection(address, socket._GLOBAL_DEFAULT_TIMEOUT if limit is None else limit,
+                                    source_address)
+    deadline.track(sock)
+    return sock
 
 
 def _check_target(url: str) -> list[tuple]:
@@ -90,8 +105,8 @@ def policed_ydl_class() -> type[YoutubeDL]:
 
             def connect(*args: object, **kwargs: object) -> http.client.HTTPConnection:
                 conn = conn_class(*args, **kwargs)
-                if not proxied:
-                    conn._create_connection = checked_connection  # type: ignore[attr-defined]
+                conn._create_connection = (  # type: ignore[attr-defined]
+                    tracked_connection if proxied else checked_connection)
                 if self._source_address is not None:
                     conn.source_address = (self._source_address, 0)
                 return conn
@@ -140,9 +155,15 @@ def policed_ydl_class() -> type[YoutubeDL]:
             def request(self, method: str, url: str, **kwargs: Any) -> Any:  # type: ignore[override]
                 hops = kwargs.pop("max_redirects", None) or policy.MAX_REDIRECTS
                 kwargs["allow_redirects"] = False
+                budget = kwargs.get("timeout")
                 headers = dict(kwargs.pop("headers", None) or {})
                 while True:
                     self._pin(url)
+                    if deadline.current() is not None:
+                        # within a parse: this hop's timeouts cut to what is left of the deadline (and a
+                        # total time for curl, which a streamed response otherwise lacks: see _pin)
+                        kwargs["timeout"] = (tuple(deadline.clip(t) for t in budget) if isinstance(budget, tuple)
+                                             else deadline.clip(budget))
                     response = super().request(method, url, headers=headers, **kwargs)
                     location = response.headers.get("location")
                     if response.status_code not in (301, 302, 303, 307, 308) or not location or hops <= 0:
@@ -171,6 +192,8 @@ def policed_ydl_class() -> type[YoutubeDL]:
                 addresses = ",".join(dict.fromkeys(
                     f"[{i[4][0]}]" if i[0] == socket.AF_INET6 else str(i[4][0]) for i in infos))
                 self.curl_options = {CurlOpt.RESOLVE: [f"{parts.hostname}:{port}:{addresses}"]}
+                if (left := deadline.clip(None)) is not None:
+                    self.curl_options[CurlOpt.TIMEOUT_MS] = max(1, int(left * 1000))
 
         class PolicedCurlCFFIRH(CurlCFFIRH):  # type: ignore[misc, valid-type]
             RH_NAME = "curl_cffi"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from yt_dlp.networking.exceptions import TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
@@ -190,7 +190,7 @@ def test_extraction_through_the_replay_reuses_one_warm_instance(monkeypatch):
     built = []
     real_build = ytdlp._build
     monkeypatch.setattr(ytdlp, "_build", lambda proxy: built.append(proxy) or real_build(proxy))
-    monkeypatch.setattr(ytdlp._local, "instances", {}, raising=False)
+    monkeypatch.setattr(ytdlp, "_idle", {})
     with replay(TIKTOK_PAGE) as calls:
         first = ytdlp.ytdlp_info(TIKTOK_URL, platform="tiktok")
         second = ytdlp.ytdlp_info(TIKTOK_URL, platform="tiktok")
@@ -199,10 +199,12 @@ def test_extraction_through_the_replay_reuses_one_warm_instance(monkeypatch):
     assert calls[0].impersonate  # TikTok's page fetch asks for a browser impersonation; the replay serves it
 
 
-def test_the_worker_process_init_signal_builds_the_instance_before_the_first_task(monkeypatch):
-    monkeypatch.setattr(ytdlp._local, "instances", {}, raising=False)
-    worker_process_init.send(sender=None)
-    warmed = ytdlp._local.instances[None]
+@pytest.mark.filterwarnings("ignore::celery.exceptions.FixupWarning")  # sent without a worker instance
+@pytest.mark.parametrize("signal", [worker_init, worker_process_init])
+def test_the_worker_start_signals_build_the_instance_before_the_first_task(monkeypatch, signal):
+    monkeypatch.setattr(ytdlp, "_idle", {})
+    signal.send(sender=None)
+    [warmed] = ytdlp._idle[None]
     assert ytdlp.warm_ydl("youtube") is warmed and ytdlp.warm_ydl("tiktok") is warmed
 
 

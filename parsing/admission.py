@@ -1,0 +1,140 @@
+"""Backpressure: refuse at once, with 503 and Retry-After, a parse that could not start in time.
+
+The rule. A parse request is admitted unless the queue that serves its platform already holds more jobs
+than its workers start within ``EASYDOWN_QUEUE_MAX_WAIT`` seconds (default: half the wait timeout, so a
+job that starts late still has the other half for the platform). The estimate is Little's law on two
+numbers every API process reads from the broker's Redis at most every ``REFRESH_SECONDS``:
+
+- how many jobs wait in the queue (the length of Celery's list: with late acknowledgement and a prefetch
+  of one per slot, a worker only takes as many messages as it has free slots, so the list is the backlog);
+- how fast workers start jobs (a counter each worker increments when it claims a job, sampled over the
+  last ``WINDOW_SECONDS``).
+
+A queue holding at most ``EASYDOWN_QUEUE_GRACE`` jobs is always admitted (a burst that workers are about to
+take, or a start with no rate measured yet). A refused request reserves nothing and costs nothing; its
+``Retry-After`` is the estimated wait past the budget (at least 1 s, at most 30 s). If Redis cannot be read,
+the request is admitted: enqueueing then decides (and answers 503 itself when the broker is down).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+
+from easydown import exceptions as api
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 0.25
+WINDOW_SECONDS = 10.0
+STARTED_KEY = "easydown:started:{queue}"
+
+
+def queue_for(platform: str) -> str:
+    """The Celery queue whose workers serve this platform."""
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+_clients: dict[int, redis.Redis] = {}
+
+
+def broker() -> redis.Redis:
+    import os
+
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        client = _clients[pid] = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=0.5,
+                                                      socket_connect_timeout=0.5)
+    return client
+
+
+def count_start(queue: str, client: redis.Redis | redis.client.Pipeline | None = None) -> None:
+    """Called by the worker when it claims a job (best effort)."""
+    (client or broker()).incr(STARTED_KEY.format(queue=queue))
+
+
+@dataclass
+class Reading:
+    queued: int
+    rate: float | None  # jobs started per second, None until a window of samples exists
+
+
+class QueueGauge:
+    """The backlog and start rate of one queue, as this process last read them."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self._samples: deque[tuple[float, int]] = deque()
+        self._reading: Reading | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def read(self) -> Reading:
+        now = time.monotonic()
+        with self._lock:
+            if self._reading is not None and now - self._read_at < REFRESH_SECONDS:
+                return self._reading
+            self._read_at = now  # one reader refreshes; the others use the last reading meanwhile
+            if self._reading is None:
+                self._reading = Reading(0, None)
+        pipe = broker().pipeline(transaction=False)
+        pipe.llen(self.queue)
+        pipe.get(STARTED_KEY.format(queue=self.queue))
+        queued, started = pipe.execute()
+        with self._lock:
+            self._samples.append((now, int(started or 0)))
+            while len(self._samples) > 2 and now - self._samples[1][0] >= WINDOW_SECONDS:
+                self._samples.popleft()
+            first_at, first = self._samples[0]
+            span = now - first_at
+            rate = (int(started or 0) - first) / span if span >= 1.0 else None
+            self._reading = Reading(int(queued), rate)
+            return self._reading
+
+
+_gauges: dict[str, QueueGauge] = {}
+
+
+def gauge(queue: str) -> QueueGauge:
+    found = _gauges.get(queue)
+    if found is None:
+        found = _gauges.setdefault(queue, QueueGauge(queue))
+    return found
+
+
+def estimated_wait(reading: Reading) -> float:
+    """Seconds until a job queued now would start (infinite when nothing is draining the queue)."""
+    if reading.queued <= 0:
+        return 0.0
+    if not reading.rate or reading.rate <= 0:
+        return math.inf
+    return reading.queued / reading.rate
+
+
+def admit(platform: str) -> None:
+    """Raise 503 service_unavailable with Retry-After when the platform's queue cannot start a job in time."""
+    queue = queue_for(platform)
+    try:
+        reading = gauge(queue).read()
+    except redis.RedisError:
+        log.warning("could not read the length of queue %s; admitting", queue, exc_info=True)
+        return
+    if reading.queued <= settings.QUEUE_GRACE:
+        return
+    wait = estimated_wait(reading)
+    budget = settings.QUEUE_MAX_WAIT
+    if wait <= budget:
+        return
+    retry = 5 if math.isinf(wait) else min(30, max(1, math.ceil(wait - budget)))
+    raise api.ServiceUnavailable(
+        f"Too many {platform} parses are waiting; retry in {retry} s",
+        headers={"Retry-After": str(retry)},
+        extra={"reason": "overloaded"},
+    )
