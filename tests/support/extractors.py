@@ -17,6 +17,7 @@ from parsing.extractors.base import (
     UpstreamFailure,
     UpstreamTimeout,
 )
+from parsing.http import http_client
 from parsing.recognition import Recognition
 from parsing.schema import Image, MediaResult, Video
 
@@ -36,6 +37,11 @@ def calls(media_id: str) -> int:
     return int(client().get(f"{PREFIX}:calls:{media_id}") or 0)
 
 
+def most_in_flight() -> int:
+    """The most scripted "sleep" parses that were waiting at the same moment."""
+    return int(client().get(f"{PREFIX}:inflight:max") or 0)
+
+
 def worker_pid(media_id: str) -> int | None:
     value = client().get(f"{PREFIX}:pid:{media_id}")
     return int(value) if value else None
@@ -50,10 +56,17 @@ class ScriptedExtractor(Extractor):
         raw = r.get(f"{PREFIX}:script:{media_id}")
         plan = json.loads(raw) if raw else {"action": "ok"}
         action = plan["action"]
-        if action == "sleep":
-            time.sleep(float(plan["seconds"]))
-        elif action == "hang":
-            time.sleep(3600)
+        if action == "sleep":  # a platform that takes this long; records how many wait at once
+            now = r.incr(f"{PREFIX}:inflight")
+            r.eval("if tonumber(redis.call('get', KEYS[1]) or 0) < tonumber(ARGV[1]) then "
+                   "redis.call('set', KEYS[1], ARGV[1]) end", 1, f"{PREFIX}:inflight:max", now)
+            try:
+                time.sleep(float(plan["seconds"]))
+            finally:
+                r.decr(f"{PREFIX}:inflight")
+        elif action == "fetch":  # a request to a (test) origin through the real outbound policy
+            with http_client(target.platform or "youtube") as http:
+                http.get(plan["url"])
         elif action == "die":
             os.kill(os.getpid(), signal.SIGKILL)
         elif action == "private":

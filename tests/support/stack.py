@@ -51,6 +51,25 @@ class Stack:
     base_url: str
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
+    worker_command: tuple[list[str], dict[str, str], Path] | None = None
+
+    def restart_worker(self) -> None:
+        """Start the worker again (after a test killed it) and wait until it is ready."""
+        args, env, log_dir = self.worker_command  # type: ignore[misc]
+        old = self.processes["worker"]
+        if old.poll() is None:
+            old.kill()
+            old.wait()
+        offset = self.logs["worker"].stat().st_size
+        self.processes["worker"], self.logs["worker"] = _spawn("worker", args, env, log_dir, append=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with open(self.logs["worker"], "rb") as log:
+                log.seek(offset)
+                if b"ready" in log.read():
+                    return
+            time.sleep(0.2)
+        raise RuntimeError("worker did not restart")
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -69,9 +88,10 @@ class Stack:
         return [int(p) for p in out.stdout.split()]
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, Path]:
+def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path,
+           append: bool = False) -> tuple[subprocess.Popen, Path]:
     log_path = log_dir / f"{name}.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
+    log = open(log_path, "ab" if append else "wb")  # noqa: SIM115 - kept open for the child's lifetime
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     return proc, log_path
@@ -86,11 +106,14 @@ def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int 
     queue = f"test-{port}"
     env["CELERY_QUEUE"] = queue
     # The production worker's model (deploy/run-worker.sh): one process, parses as threads, a small pool.
-    worker, stack.logs["worker"] = _spawn("worker", [
+    worker_args = [
         str(BIN / "celery"), "-A", "easydown", "worker", "--loglevel=INFO", "-Q", queue, "--pool=threads",
         f"--concurrency={worker_concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-n", f"test-{port}@%h",
-    ], {"DB_POOL_SIZE": "4", **env}, log_dir)
+    ]
+    worker_env = {"DB_POOL_SIZE": "4", **env}
+    stack.worker_command = (worker_args, worker_env, log_dir)
+    worker, stack.logs["worker"] = _spawn("worker", worker_args, worker_env, log_dir)
     stack.processes["worker"] = worker
     web_env = {**env, "DB_POOL_SIZE": "10"}
     web, stack.logs["web"] = _spawn("web", [
