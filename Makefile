@@ -38,6 +38,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/parse_path.py
+	$(BIN)/python bench/capacity.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var

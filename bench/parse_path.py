@@ -13,71 +13,26 @@ and drops its own database.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-import psycopg
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "easydown_bench"
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def environment(port: int) -> dict[str, str]:
-    platforms = ["tiktok", "douyin", "youtube", "twitter", "instagram", "xiaohongshu", "bilibili", "kuaishou", "weibo"]
-    return {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-secret",
-        "EASYDOWN_API_KEY_PEPPER": "bench-pepper",
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "REDIS_URL": REDIS,
-        "CELERY_QUEUE": "bench",
-        "EASYDOWN_EXTRACTORS": json.dumps({p: "bench.instant.InstantExtractor" for p in platforms}),
-        "LOG_LEVEL": "WARNING",
-        "PORT": str(port),
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def recreate_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def prepare(env: dict[str, str]) -> str:
-    """Migrate and create a user with plenty of credits and an unthrottled key; returns the token."""
-    py = sys.executable
-    subprocess.run([py, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    script = (
-        "from accounts.models import User; from accounts.services import api_key_create; "
-        "from billing.services import credit_topup; "
-        "u = User.objects.create_user('bench@example.com', 'x'); "
-        "credit_topup(user_id=u.pk, amount=10**9, reference='bench'); "
-        "print(api_key_create(user=u, name='bench', rate_limit_per_minute=10**9)[1])"
-    )
-    out = subprocess.run([py, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
-
+from bench.common import (
+    ROOT,
+    cpu_by_component,
+    environment,
+    free_port,
+    prepare,
+    recreate_database,
+    stop,
+    wait_until_up,
+)
 
 WRK_SCRIPT = """
 wrk.method = "%(method)s"
@@ -118,59 +73,6 @@ def load(url: str, *, clients: int, seconds: float, method: str, token: str | No
     }
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_by_component(roots: dict[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each root's process tree, plus PostgreSQL and Redis."""
-    parent: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    names: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))):
-            parent[int(entry.name)], cpu[int(entry.name)] = stat
-            try:
-                names[int(entry.name)] = (entry / "comm").read_text().strip()
-            except OSError:
-                names[int(entry.name)] = ""
-    totals = {name: 0.0 for name in [*roots, "postgres", "redis"]}
-    for pid, used in cpu.items():
-        ancestor, hops = pid, 0
-        while ancestor and hops < 50:
-            for name, root in roots.items():
-                if ancestor == root:
-                    totals[name] += used
-                    break
-            else:
-                ancestor, hops = parent.get(ancestor, 0), hops + 1
-                continue
-            break
-        else:
-            if names[pid].startswith("postgres"):
-                totals["postgres"] += used
-            elif names[pid].startswith("redis"):
-                totals["redis"] += used
-    return totals
-
-
-def wait_until_up(base: str, procs: list[subprocess.Popen]) -> None:
-    for _ in range(300):
-        if any(p.poll() is not None for p in procs):
-            raise SystemExit("a server process exited during start-up")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
@@ -184,8 +86,7 @@ def main() -> None:
     token = prepare(env)
     venv = {"VENV": str(Path(sys.executable).parent.parent)}
     api = subprocess.Popen(["bash", "deploy/run-api.sh"], cwd=ROOT, env={**env, **venv}, start_new_session=True)
-    worker = subprocess.Popen(["bash", "deploy/run-worker.sh"], cwd=ROOT, env={**env, **venv,
-                              "WORKER_CONCURRENCY": os.environ.get("WORKER_CONCURRENCY", "2")},
+    worker = subprocess.Popen(["bash", "deploy/run-worker.sh"], cwd=ROOT, env={**env, **venv},
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -203,11 +104,7 @@ def main() -> None:
     finally:
         # The API first (it finishes its in-flight parses, which need the worker), then the worker.
         for proc in (api, worker):
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            stop(proc, timeout=40)
     print(f"clients={args.clients} seconds={args.seconds} cores={os.cpu_count()}")
     for name, r in (("(a) bare DRF + 1 query", bare), ("(b) full paid parse", paid)):
         print(f"{name:24s} {r['throughput']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
