@@ -13,5 +13,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
 exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel="${WORKER_LOG_LEVEL:-INFO}" \
-  --pool=threads --concurrency="${WORKER_CONCURRENCY:-1000}" -Q "${CELERY_QUEUE:-easydown}" \
+  --pool="${WORKER_POOL:-threads}" --concurrency="${WORKER_CONCURRENCY:-1000}" -Q "${CELERY_QUEUE:-easydown}" \
   -n "${WORKER_NAME:-worker}@%h" --without-gossip --without-mingle

@@ -125,12 +125,9 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
         _check_block_list(target)
         if settings.REDIS_URL:
             admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
-        with transaction.atomic():
-            job = ParseJob.objects.create(
-                id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
-                media_id=(target.id or "")[:200], input=text, url=target.url or text,
-            )
-            credit_reserve(user_id=key.user_id, reference=job.reference)
+        job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
+                       media_id=(target.id or "")[:200], input=text, url=target.url or text)
+        job_open(job)
         _enqueue(job)
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
@@ -148,6 +145,75 @@ def _enqueue(job: ParseJob) -> None:
         log.exception("could not enqueue job %s", job.id)
         job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
         raise api.ServiceUnavailable() from None
+
+
+# --- the paid path's two money statements -----------------------------------------------------------
+#
+# On PostgreSQL, opening a job and delivering it are each ONE statement (data-modifying CTEs): the very
+# conditional updates of billing.services (reserve: available >= 1; capture: the hold is still held), the
+# job row and the append-only ledger row, applied together or not at all, in one round trip instead of a
+# transaction of four or five. Elsewhere (SQLite, a laptop) the same steps run through the ORM.
+
+_OPEN_SQL = """
+WITH moved AS (
+    UPDATE {account} SET available = available - 1, reserved = reserved + 1, updated_at = %(now)s
+    WHERE user_id = %(user)s AND available >= 1
+    RETURNING user_id
+), hold AS (
+    INSERT INTO {hold} (account_id, reference, state, created_at)
+    SELECT user_id, %(reference)s, 'held', %(now)s FROM moved
+    RETURNING account_id
+)
+INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
+                   error_code, error_reason, created_at)
+SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'pending', 0,
+       '', '', %(now)s FROM hold
+RETURNING id
+"""
+
+_DELIVER_SQL = """
+WITH job AS (
+    UPDATE {job} SET state = 'succeeded', finished_at = %(now)s
+    WHERE id = %(id)s AND state = 'ready'
+    RETURNING user_id, result
+), hold AS (
+    UPDATE {hold} SET state = 'captured', settled_at = %(now)s
+    WHERE reference = %(reference)s AND state = 'held' AND account_id IN (SELECT user_id FROM job)
+    RETURNING account_id
+), account AS (
+    UPDATE {account} SET reserved = reserved - 1, updated_at = %(now)s
+    WHERE user_id IN (SELECT account_id FROM hold) AND reserved >= 1
+    RETURNING user_id
+), ledger AS (
+    INSERT INTO {ledger} (account_id, kind, amount, reference, note, created_at)
+    SELECT account_id, 'capture', -1, %(reference)s, 'parse', %(now)s FROM hold
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result FROM job)
+"""
+
+
+def _tables(sql: str) -> str:
+    from billing.models import CreditAccount, CreditHold, LedgerEntry
+
+    return sql.format(job=ParseJob._meta.db_table, account=CreditAccount._meta.db_table,
+                      hold=CreditHold._meta.db_table, ledger=LedgerEntry._meta.db_table)
+
+
+def job_open(job: ParseJob) -> None:
+    """Reserve one credit and create the job with its hold; raises InsufficientCredits (nothing written)."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            job.save(force_insert=True)
+            credit_reserve(user_id=job.user_id, reference=job.reference)
+        return
+    params = {"now": timezone.now(), "user": job.user_id, "reference": job.reference, "id": job.id,
+              "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
+              "input": job.input, "url": job.url}
+    with connection.cursor() as cursor:
+        cursor.execute(_tables(_OPEN_SQL), params)
+        if cursor.fetchone() is None:
+            raise api.InsufficientCredits()
 
 
 # --- settle (compare-and-set on the job row; capture or release in the same transaction) -------------
@@ -168,13 +234,25 @@ def job_fail(*, job_id: uuid.UUID, user_id: int, code: str, reason: str, state: 
     return True
 
 
-def job_deliver(*, job_id: uuid.UUID, user_id: int) -> bool:
-    """ready → succeeded and capture the credit, in one transaction; False if not ready."""
+def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
+    """ready → succeeded and capture the credit, in one transaction; the delivered job (with its result),
+    or None if it was not ready."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_tables(_DELIVER_SQL), {"now": timezone.now(), "id": job_id, "reference": f"job:{job_id}"})
+            delivered, charged, result = cursor.fetchone()
+        if not delivered:
+            return None
+        if not charged:
+            log.error("job %s delivered without a held credit to capture", job_id)
+        if isinstance(result, str):
+            result = json.loads(result)
+        return ParseJob(id=job_id, user_id=user_id, state=State.SUCCEEDED, result=result)
     with transaction.atomic():
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
         credit_capture(user_id=user_id, reference=f"job:{job_id}")
-    return True
+    return ParseJob.objects.get(pk=job_id)
 
 
 def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -> ParseJob:
@@ -184,8 +262,8 @@ def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -
     abandoned when the client left) an open job is closed without a charge; an abandoned client is
     never charged, even for a ready result.
     """
-    if give_up != State.ABANDONED and job_deliver(job_id=job_id, user_id=user_id):
-        return ParseJob.objects.get(pk=job_id)
+    if give_up != State.ABANDONED and (delivered := job_deliver(job_id=job_id, user_id=user_id)):
+        return delivered
     if give_up is not None:
         code = "upstream_timeout" if give_up == State.TIMED_OUT else "client_gone"
         open_states = ParseJob.OPEN_STATES if give_up == State.ABANDONED else (State.PENDING, State.RUNNING)
@@ -193,7 +271,8 @@ def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -
                           from_states=open_states)
         if not closed and give_up == State.TIMED_OUT:
             # A worker became ready between the wait and the timeout: deliver that instead.
-            job_deliver(job_id=job_id, user_id=user_id)
+            if delivered := job_deliver(job_id=job_id, user_id=user_id):
+                return delivered
     return ParseJob.objects.get(pk=job_id)
 
 
