@@ -232,6 +232,8 @@ LOGGING = {
 
 # --- Parsing and billing ---------------------------------------------------------------------------
 
+# Threads per API process that run the parse path's database work (each keeps one pooled connection).
+API_DB_THREADS = env_int("EASYDOWN_API_DB_THREADS", 6)
 # How long the API waits for a worker before answering 504 upstream_timeout.
 PARSE_WAIT_TIMEOUT = env_float("EASYDOWN_PARSE_WAIT_TIMEOUT", 30.0)
 PARSE_SOFT_TIME_LIMIT = env_int("EASYDOWN_PARSE_SOFT_TIME_LIMIT", 45)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import sync_to_async
 from django import db
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -21,13 +22,25 @@ from .services import Submission, job_response_error, job_settle, parse_submit
 log = logging.getLogger(__name__)
 
 
+_executor: ThreadPoolExecutor | None = None
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=settings.API_DB_THREADS, thread_name_prefix="easydown-orm")
+    return _executor
+
+
 def in_thread(func):
-    """Run blocking ORM work on the event loop's thread pool.
+    """Run blocking ORM work on this process's few ORM threads (API_DB_THREADS).
 
     Django's default gives every request a new thread, so every per-thread resource (the database
     connection, Celery's backend object) is built again for each parse. These threads are reused and
-    keep them; a connection that saw an error is dropped if it no longer answers, as Django does at
-    the end of a request.
+    keep them, so the API uses at most API_DB_THREADS database connections per process however many
+    requests wait; a connection that saw an error is dropped if it no longer answers, as Django does at
+    the end of a request. (A plain executor call: asgiref's sync_to_async costs more per hop, and none
+    of its context juggling is needed here.)
     """
 
     def run(**kwargs):
@@ -41,7 +54,10 @@ def in_thread(func):
                 else:
                     conn.close()
 
-    return sync_to_async(run, thread_sensitive=False)
+    async def call(**kwargs):
+        return await asyncio.get_running_loop().run_in_executor(_threads(), functools.partial(run, **kwargs))
+
+    return call
 
 
 def _success(job: ParseJob, headers: dict[str, str]) -> JsonResponse:
