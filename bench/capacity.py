@@ -5,8 +5,9 @@ unthrottled, well-funded key, the slow platform (bench/slowplatform.py, its own 
 production scripts with their documented defaults (deploy/run-api.sh, deploy/run-worker.sh; every
 platform's extractor is ``bench.slowplatform.SlowExtractor``). N closed-loop clients in one asyncio
 process, each on its own keep-alive HTTP/1.1 connection, POST /api/v1/parse with a unique YouTube link;
-they start spread over 2 s, run D/2 more seconds of warm-up (so the measured window does not start in
-step with the first wave of answers) and are then measured for S seconds. After the window no new
+they start spread evenly over D seconds (customers' backends are not in lockstep: 1,000 clients started
+within 2 s of each other would hit the API in waves of 1,000 every D seconds), run D/2 more seconds of
+warm-up and are then measured for S seconds. After the window no new
 request is sent and the ones in flight are awaited. A 503 (or 429) makes its client wait Retry-After
 seconds (1 when missing) before its next request.
 
@@ -16,12 +17,14 @@ and for the whole run; the 5xx goals are judged on the whole run. RSS is the sum
 sampled every 0.5 s; PostgreSQL connections to the bench database are sampled every second.
 
     .venv/bin/python bench/capacity.py [--scenario n200|n1000|n600|all] [--clients N] [--delay D] [--seconds S]
-                                       [--nofile LIMIT]
+                                       [--worker-slots K] [--nofile LIMIT]
 
 Presets: n200 (N=200, D=4), n1000 (N=1000, D=20), n600 (N=600, D=4); ``all`` (the default) runs the three
-in that order. --clients / --delay override a single preset (with ``all``: a custom run judged by n200's
-goals); --seconds sets the window (default max(60, 3*D)); --nofile sets the API's and the worker's soft
-open-file limit (default: inherited; 1,024 is what a systemd unit without LimitNOFILE gets).
+in that order, then n600 again against a worker of 200 slots (--worker-slots), where work must wait in the
+queue and backpressure answers the excess with 503. --clients / --delay override a single preset (with
+``all``: a custom run judged by n200's goals); --seconds sets the window (default max(60, 3*D)); --nofile
+sets the API's and the worker's soft open-file limit (default: inherited; 1,024 is what a systemd unit
+without LimitNOFILE gets).
 
 Needs PostgreSQL and Redis (as ``make test``); it creates and drops its own database (easydown_capacity)
 and uses Redis database 12 (BENCH_CAPACITY_REDIS_URL), whose queue it empties before each scenario. Logs
@@ -67,10 +70,13 @@ from bench.common import (
 )
 
 SCENARIOS = {"n200": (200, 4.0), "n1000": (1000, 20.0), "n600": (600, 4.0)}
+# Extra scenario of `all`: n600 against a worker with fewer slots than clients, so work waits in the
+# queue and the backpressure rule (503 + Retry-After) has something to refuse; judged by n600's goals.
+SLOTS_SCENARIO = ("n600-slots200", "n600", 600, 4.0, 200)
 DB_NAME = "easydown_capacity"
 REDIS_URL = os.environ.get("BENCH_CAPACITY_REDIS_URL", "redis://127.0.0.1:6379/12")
 QUEUE = "capacity"
-RAMP = 2.0  # seconds over which the clients start
+MIN_RAMP = 2.0  # the clients start spread over max(MIN_RAMP, D) seconds
 CLIENT_TIMEOUT = 60.0  # per request, client side
 ARTIFACTS = ROOT / "artifacts" / "bench"
 # Knobs of the production scripts that must keep their documented defaults in this bench.
@@ -322,12 +328,15 @@ def wait_worker_ready(log: Path, worker: subprocess.Popen, timeout: float = 60) 
     return False
 
 
-def run_scenario(name: str, clients: int, delay: float, seconds: float, stamp: str, nofile: int | None) -> dict:
+def run_scenario(name: str, clients: int, delay: float, seconds: float, stamp: str, nofile: int | None,
+                 worker_slots: int | None = None) -> dict:
     port, slow_port = free_port(), free_port()
     env = environment(port, db_name=DB_NAME, redis_url=REDIS_URL, queue=QUEUE,
                       extractor="bench.slowplatform.SlowExtractor")
     for knob in SCRIPT_KNOBS:
         env.pop(knob, None)
+    if worker_slots:
+        env["WORKER_CONCURRENCY"] = str(worker_slots)
     env["BENCH_SLOW_ADDR"] = f"127.0.0.1:{slow_port}"
     env["VENV"] = str(Path(sys.executable).parent.parent)
     recreate_database(DB_NAME)
@@ -365,7 +374,7 @@ def run_scenario(name: str, clients: int, delay: float, seconds: float, stamp: s
         result["worker_ready"] = wait_worker_ready(logs["worker"], worker)
         time.sleep(1)
         result.update(measure(api, worker, slow, slow_port, LoadConfig(
-            port=port, token=token, clients=clients, ramp=RAMP, warmup=delay / 2, seconds=seconds)))
+            port=port, token=token, clients=clients, ramp=max(MIN_RAMP, delay), warmup=delay / 2, seconds=seconds)))
         result["exited"] = {part: proc.returncode for part, proc in (("api", api), ("worker", worker))
                             if proc.poll() is not None}
     finally:
@@ -467,7 +476,8 @@ def report(result: dict, goals: str, baseline: float | None) -> tuple[float, lis
     ok_per_s, ideal = ok / window, n / d
     ratio = ok_per_s / ideal
     print(f"\n=== {result['name']}: N={n} D={d:g}s window={window:.0f}s "
-          f"(after a {RAMP:g}s ramp and {d / 2:g}s warm-up; then {load['drain']:.1f}s draining in-flight requests)")
+          f"(after a {max(MIN_RAMP, d):g}s ramp and {d / 2:g}s warm-up; "
+          f"then {load['drain']:.1f}s draining in-flight requests)")
     goal_text = {
         "n200": "goal: ratio >= 0.8 and no 5xx",
         "n1000": "goal (stretch): ratio >= 0.8",
@@ -538,6 +548,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, help="N: concurrent clients (overrides the preset)")
     parser.add_argument("--delay", type=float, help="D: seconds the platform takes per parse (overrides the preset)")
     parser.add_argument("--seconds", type=float, help="the measured window (default max(60, 3*D))")
+    parser.add_argument("--worker-slots", type=int, help="WORKER_CONCURRENCY for the worker (default: the script's)")
     parser.add_argument("--nofile", type=int, help="soft open-file limit for the API and the worker (default: "
                         "inherited from this shell; a systemd service without LimitNOFILE gets 1024)")
     args = parser.parse_args()
@@ -545,10 +556,12 @@ def main() -> None:
         base = "n200" if args.scenario == "all" else args.scenario
         n, d = SCENARIOS[base]
         name = "custom" if args.scenario == "all" else args.scenario
-        plan = [(name, base, args.clients or n, args.delay or d)]
+        plan = [(name, base, args.clients or n, args.delay or d, args.worker_slots)]
     else:
         names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-        plan = [(name, name, *SCENARIOS[name]) for name in names]
+        plan = [(name, name, *SCENARIOS[name], args.worker_slots) for name in names]
+        if args.scenario == "all" and not args.worker_slots:
+            plan.append(SLOTS_SCENARIO)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     nofile = args.nofile or resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     print(f"capacity bench: cores={os.cpu_count()} scenarios={', '.join(p[0] for p in plan)} "
@@ -556,10 +569,11 @@ def main() -> None:
           f"{ARTIFACTS.relative_to(ROOT)}/capacity-{stamp}-*", flush=True)
     baseline: float | None = None
     summary: list[tuple[bool | None, str]] = []
-    for name, goals, clients, delay in plan:
+    for name, goals, clients, delay, slots in plan:
         seconds = args.seconds or max(60.0, 3 * delay)
-        print(f"\nrunning {name}: N={clients} D={delay:g}s window={seconds:g}s ...", flush=True)
-        result = run_scenario(name, clients, delay, seconds, stamp, args.nofile)
+        print(f"\nrunning {name}: N={clients} D={delay:g}s window={seconds:g}s"
+              f"{f' worker slots={slots}' if slots else ''} ...", flush=True)
+        result = run_scenario(name, clients, delay, seconds, stamp, args.nofile, slots)
         ok_per_s, verdicts = report(result, goals, baseline)
         if goals == "n200" and name == "n200":
             baseline = ok_per_s

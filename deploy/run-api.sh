@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-20}"
+# Thousands of waiting parses need thousands of sockets: raise the soft open-file limit to the hard one.
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 exec "${VENV:-.venv}/bin/uvicorn" easydown.asgi:application \
   --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" \
   --workers "${WEB_CONCURRENCY:-2}" --lifespan off --no-access-log \

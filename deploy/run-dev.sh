@@ -17,7 +17,9 @@ trap cleanup EXIT INT TERM
 
 if [ -n "${REDIS_URL:-}" ]; then
   echo "Using REDIS_URL for the queue: starting a Celery worker and beat."
-  mkdir -p var && .venv/bin/celery -A easydown worker --beat --schedule=var/celerybeat-schedule --loglevel=INFO --concurrency="${WORKER_CONCURRENCY:-2}" \
+  # The production worker's model (deploy/run-worker.sh): parses as threads of one process.
+  mkdir -p var && DB_POOL_SIZE="${DB_POOL_SIZE:-${DATABASE_URL:+10}}" .venv/bin/celery -A easydown worker --beat \
+    --schedule=var/celerybeat-schedule --loglevel=INFO --pool=threads --concurrency="${WORKER_CONCURRENCY:-100}" \
     -Q "${CELERY_QUEUE:-easydown}" &
   pids+=($!)
 else

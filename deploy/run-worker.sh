@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
+# Thousands of waiting parses need thousands of sockets: raise the soft open-file limit to the hard one.
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel="${WORKER_LOG_LEVEL:-INFO}" \
   --pool="${WORKER_POOL:-threads}" --concurrency="${WORKER_CONCURRENCY:-1000}" -Q "${CELERY_QUEUE:-easydown}" \
   -n "${WORKER_NAME:-worker}@%h" --without-gossip --without-mingle

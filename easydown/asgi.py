@@ -21,11 +21,22 @@ API_MIDDLEWARE: list[str] = []
 
 
 class ApiHandler(ASGIHandler):
-    """An ASGIHandler whose middleware chain is API_MIDDLEWARE instead of settings.MIDDLEWARE."""
+    """An ASGIHandler whose middleware chain is API_MIDDLEWARE instead of settings.MIDDLEWARE, and whose
+    requests get no thread of their own.
+
+    Django's handler opens a ThreadSensitiveContext per request, so its synchronous signal receivers run
+    in a new thread that lives as long as the request: 1,000 parses waiting on platforms meant 1,000 idle
+    threads in the API (measured in bench/capacity.py). Here those few receivers (request_started and
+    request_finished: closing this thread's unused connections) share asgiref's one thread-sensitive
+    thread; the parse view does its database work on its own pool of threads (parsing.api.in_thread).
+    """
 
     def load_middleware(self, is_async: bool = False) -> None:
         with override_settings(MIDDLEWARE=API_MIDDLEWARE):
             super().load_middleware(is_async=is_async)
+
+    async def __call__(self, scope, receive, send):
+        await self.handle(scope, receive, send)
 
 
 api = ApiHandler()
