@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from easydown.exceptions import InvalidRequest, InvalidToken, MissingToken, TokenExpired
@@ -113,3 +114,19 @@ def api_key_authenticate(*, header: str | None) -> ApiKey:
         )
         key.last_used_at = now
     return key
+
+
+def api_key_authenticate_request(request: HttpRequest) -> ApiKey:
+    """The request's API key, for every endpoint that takes one. Failed attempts count against the client
+    IP: past the limit they get 429 instead of 401 (a valid key is never slowed down by them)."""
+    from easydown.exceptions import ApiError, RateLimited
+    from easydown.ratelimits import auth_failure_usage
+
+    try:
+        return api_key_authenticate(header=request.META.get("HTTP_AUTHORIZATION"))
+    except ApiError as exc:
+        usage = auth_failure_usage(request, increment=True)
+        if usage.limited:
+            raise RateLimited(headers=usage.headers()) from None
+        exc.headers.update(usage.headers())
+        raise

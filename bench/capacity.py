@@ -76,6 +76,7 @@ SLOTS_SCENARIO = ("n600-slots200", "n600", 600, 4.0, 200)
 DB_NAME = "easydown_capacity"
 REDIS_URL = os.environ.get("BENCH_CAPACITY_REDIS_URL", "redis://127.0.0.1:6379/12")
 QUEUE = "capacity"
+SERVER_IDLE_CLOSE = 4  # uvicorn closes a keep-alive connection idle for 5 s (--timeout-keep-alive)
 MIN_RAMP = 2.0  # the clients start spread over max(MIN_RAMP, D) seconds
 CLIENT_TIMEOUT = 60.0  # per request, client side
 ARTIFACTS = ROOT / "artifacts" / "bench"
@@ -199,6 +200,11 @@ class Load:
                     writer = reader = None
                 if label.startswith(("503", "429")):
                     wait = int(retry_after) if retry_after and retry_after.isdigit() else 1
+                    if wait >= SERVER_IDLE_CLOSE and writer is not None:
+                        # The server closes keep-alive connections idle this long; a client that waits
+                        # Retry-After comes back on a new one (as HTTP client libraries do).
+                        writer.close()
+                        writer = reader = None
                     await asyncio.sleep(max(0.0, min(wait, self.send_until - time.monotonic())))
         finally:
             if writer is not None:

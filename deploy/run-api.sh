@@ -8,5 +8,5 @@ export DB_POOL_SIZE="${DB_POOL_SIZE:-20}"
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 exec "${VENV:-.venv}/bin/uvicorn" easydown.asgi:application \
   --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" \
-  --workers "${WEB_CONCURRENCY:-2}" --lifespan off --no-access-log \
+  --workers "${WEB_CONCURRENCY:-2}" --lifespan off --no-access-log --no-proxy-headers \
   --timeout-graceful-shutdown 35 --backlog 2048

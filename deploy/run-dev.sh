@@ -27,6 +27,6 @@ else
 fi
 [ -n "${DATABASE_URL:-}" ] && export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
 echo "API listening on http://$HOST:$PORT/"
-.venv/bin/uvicorn easydown.asgi:application --host "$HOST" --port "$PORT" --lifespan off &
+.venv/bin/uvicorn easydown.asgi:application --host "$HOST" --port "$PORT" --lifespan off --no-proxy-headers &
 pids+=($!)
 wait -n "${pids[@]}"

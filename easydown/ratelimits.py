@@ -6,6 +6,7 @@ the next); the public docs say so.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -41,13 +42,25 @@ def _usage(request: HttpRequest, *, group: str, key: str, limit: int, increment:
                  limited=limited)
 
 
+def _from_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES
+               if ipaddress.ip_network(net, strict=False).version == ip.version)
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The client address: REMOTE_ADDR, or the one trusted proxy header named in settings."""
-    if settings.CLIENT_IP_HEADER:
+    """The client address: REMOTE_ADDR, or the proxy header named in settings when (and only when) the
+    connection comes from a trusted proxy. The servers never rewrite REMOTE_ADDR from a client's headers
+    (uvicorn runs with --no-proxy-headers), so a client cannot choose the address its limits count against."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if settings.CLIENT_IP_HEADER and _from_trusted_proxy(remote):
         value = request.META.get(settings.CLIENT_IP_HEADER, "")
         if value:
-            return value.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+            return value.split(",")[-1].strip()  # the address the (last) trusted proxy saw
+    return remote
 
 
 def key_usage(request: HttpRequest, *, key_id: str, limit: int | None) -> Usage:

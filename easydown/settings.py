@@ -58,10 +58,17 @@ def database_from_url(url: str) -> dict:
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 0 if POOL_SIZE else env_int("DB_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": not POOL_SIZE,
-        # The ASGI server gives every request its own thread, so it uses a pool instead of persistent
-        # per-thread connections; the (forking) Celery worker keeps persistent ones.
-        "OPTIONS": {"pool": {"min_size": 1, "max_size": POOL_SIZE, "timeout": 10}} if POOL_SIZE else {},
+        # With a pool this turns on the pool's check of every connection it hands out, so a restarted
+        # PostgreSQL costs no failed request.
+        "CONN_HEALTH_CHECKS": True,
+        # The API and the worker use pools (DB_POOL_SIZE); management commands keep persistent connections.
+        # A database that does not answer fails fast instead of hanging a request.
+        "OPTIONS": {
+            **({"pool": {"min_size": 1, "max_size": POOL_SIZE, "timeout": env_float("DB_POOL_TIMEOUT", 5.0)}}
+               if POOL_SIZE else {}),
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
+            "options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 10000)}",
+        },
         "TEST": {"NAME": env_str("DATABASE_TEST_NAME")},
     }
 
@@ -82,8 +89,11 @@ if not API_KEY_PEPPER:
 
 ALLOWED_HOSTS = (env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver") or "").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in (env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
-# Behind a proxy, the client address comes from this header only (e.g. HTTP_X_REAL_IP); never by default.
+# Behind a proxy, the client address comes from this header only (e.g. HTTP_X_REAL_IP; never by default),
+# and only on connections from EASYDOWN_TRUSTED_PROXIES (comma-separated CIDRs; default: this machine).
 CLIENT_IP_HEADER = env_str("EASYDOWN_CLIENT_IP_HEADER")
+TRUSTED_PROXIES: list[str] = [n.strip() for n in (env_str("EASYDOWN_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+                                                   or "").split(",") if n.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -151,6 +161,8 @@ if REDIS_URL:
             "BACKEND": "easydown.cache.SharedPoolRedisCache",
             "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL),
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ed"),
+            # A Redis that does not answer fails the request fast (503), instead of hanging it.
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 1},
         }
     }
 else:
@@ -281,6 +293,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = PARSE_HARD_TIME_LIMIT
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The API enqueues while its client waits: a broker that is down answers 503 in about a second, not later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # An unacknowledged task comes back after the visibility timeout: keep it above the hard time limit
 # but far below Redis' one-hour default, in every place Celery's Redis docs list.
 _VISIBILITY = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}

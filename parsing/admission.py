@@ -11,7 +11,9 @@ numbers every API process reads from the broker's Redis at most every ``REFRESH_
   last ``WINDOW_SECONDS``).
 
 A queue holding at most ``EASYDOWN_QUEUE_GRACE`` jobs is always admitted (a burst that workers are about to
-take, or a start with no rate measured yet). A refused request reserves nothing and costs nothing; its
+take), and so is every request while this process has not yet measured a rate (its first second): a
+start-up burst is not refused on no information. Once measured, a rate of zero with jobs waiting (no worker
+takes any) refuses with ``Retry-After: 5``. A refused request reserves nothing and costs nothing; its
 ``Retry-After`` is the estimated wait past the budget (at least 1 s, at most 30 s). If Redis cannot be read,
 the request is admitted: enqueueing then decides (and answers 503 itself when the broker is down).
 """
@@ -126,7 +128,7 @@ def admit(platform: str) -> None:
     except redis.RedisError:
         log.warning("could not read the length of queue %s; admitting", queue, exc_info=True)
         return
-    if reading.queued <= settings.QUEUE_GRACE:
+    if reading.queued <= settings.QUEUE_GRACE or reading.rate is None:
         return
     wait = estimated_wait(reading)
     budget = settings.QUEUE_MAX_WAIT

@@ -136,6 +136,19 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
         return api.error_response(exc)
-    except Exception:
+    except Exception as exc:
+        if dependency_failure(exc):
+            # Redis or PostgreSQL is down or does not answer: nothing was charged (a reserved credit is
+            # released by its job's settlement or, if the database is what failed, by the sweeper).
+            log.warning("parse request failed on a dependency: %r", exc)
+            return api.error_response(api.ServiceUnavailable(headers={**headers, "Retry-After": "2"}))
         log.exception("parse request failed")
         return api.error_response(api.InternalError(headers=headers))
+
+
+def dependency_failure(exc: BaseException) -> bool:
+    """An error that means a service we depend on failed, not a bug: answered 503, not 500."""
+    import redis
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc, redis.RedisError | db.OperationalError | db.InterfaceError | PoolTimeout)

@@ -36,9 +36,28 @@ MOBILE_UA = (
 MAX_REDIRECTS = 10
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
-_TEREDO = ipaddress.ip_network("2001::/32")
+
+# The IANA special-purpose address registries (IPv4 and IPv6), plus multicast and the deprecated
+# site-local block. We never connect into any of them, not even to the few that are "globally reachable"
+# (anycast services such as PCP or AS112: no platform serves media from there). ``is_global`` alone
+# misses several on Python 3.11 (192.0.0.192 inside 192.0.0.0/24, fec0::/10, 64:ff9b:1::/48, …).
+# The three IPv6 wrappers of IPv4 (mapped, NAT64, 6to4) are unwrapped and the IPv4 inside is checked.
+SPECIAL_PURPOSE_V4 = tuple(ipaddress.IPv4Network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24", "192.168.0.0/16",
+    "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+    "255.255.255.255/32", "224.0.0.0/4",  # multicast
+))
+SPECIAL_PURPOSE_V6 = tuple(ipaddress.IPv6Network(n) for n in (
+    "::1/128", "::/128", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:2::/48",
+    "2001:3::/32", "2001:4:112::/48", "2001:10::/28", "2001:20::/28", "2001:30::/28", "2001:db8::/32",
+    "2620:4f:8000::/48", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10",
+    "fec0::/10",  # deprecated site-local
+    "ff00::/8",  # multicast
+    "::/96",  # deprecated IPv4-compatible addresses
+))
+IPV6_WRAPPERS = (ipaddress.IPv6Network("::ffff:0:0/96"), _NAT64, _SIX_TO_FOUR)
 
 
 class BlockedAddress(httpx.ConnectError):
@@ -46,11 +65,8 @@ class BlockedAddress(httpx.ConnectError):
 
 
 def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses, looking inside IPv6 wrappers of IPv4.
-
-    ``is_global`` alone is not enough on Python 3.11: it calls multicast, NAT64 and 6to4 addresses
-    global, and those can wrap private IPv4 addresses.
-    """
+    """True only for globally routable unicast addresses outside every special-purpose block, looking
+    inside IPv6 wrappers of IPv4 (mapped, NAT64, 6to4)."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
@@ -58,12 +74,14 @@ def is_public_address(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return is_public_address(str(ip.ipv4_mapped))
-        if ip in _NAT64 or ip in _NAT64_LOCAL:
+        if ip in _NAT64:
             return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
         if ip in _SIX_TO_FOUR:
             return is_public_address(str(ip.sixtofour))
-        if ip in _TEREDO:
+        if any(ip in net for net in SPECIAL_PURPOSE_V6):
             return False
+    elif any(ip in net for net in SPECIAL_PURPOSE_V4):
+        return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_unspecified)
 
 

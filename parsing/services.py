@@ -18,11 +18,10 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import ApiKey
-from accounts.services import api_key_authenticate
+from accounts.services import api_key_authenticate_request
 from billing.services import credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
-from easydown.ratelimits import auth_failure_usage, key_usage
+from easydown.ratelimits import key_usage
 
 from . import admission, notify
 from .deadline import Deadline
@@ -72,6 +71,8 @@ def _read_url(request: HttpRequest) -> str:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise api.InvalidRequest("Body is not valid JSON") from None
+    except RecursionError:  # thousands of nested brackets
+        raise api.InvalidRequest("Body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise api.InvalidRequest("Body must be a JSON object")
     url = payload.get("url")
@@ -84,6 +85,13 @@ def _read_url(request: HttpRequest) -> str:
         raise api.InvalidRequest("Field 'url' must not be empty")
     if len(url) > settings.MAX_URL_CHARS:
         raise api.InvalidRequest(f"Field 'url' must be at most {settings.MAX_URL_CHARS} characters")
+    # PostgreSQL text can hold neither NUL characters nor lone surrogates (which JSON's \ud800 escapes make).
+    if "\x00" in url:
+        raise api.InvalidRequest("Field 'url' must not contain NUL characters")
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise api.InvalidRequest("Field 'url' must be valid Unicode text") from None
     return url
 
 
@@ -93,22 +101,9 @@ def _check_block_list(target: Recognition) -> None:
             raise api.ContentRestricted(extra={"reason": rule.reason})
 
 
-def authenticate(request: HttpRequest) -> ApiKey:
-    """The request's API key. Failed attempts count against the client IP: past the limit they get
-    429 instead of 401 (a valid key is never slowed down by them)."""
-    try:
-        return api_key_authenticate(header=request.META.get("HTTP_AUTHORIZATION"))
-    except api.ApiError as exc:
-        usage = auth_failure_usage(request, increment=True)
-        if usage.limited:
-            raise api.RateLimited(headers=usage.headers()) from None
-        exc.headers.update(usage.headers())
-        raise
-
-
 def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
     """Everything before the worker: returns the job to wait for, or raises an ApiError."""
-    key = authenticate(request)
+    key = api_key_authenticate_request(request)
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute)
     headers = usage.headers()
     try:

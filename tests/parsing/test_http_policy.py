@@ -31,9 +31,51 @@ from parsing import http as policy
     ("2002:a00:1::", False),  # 6to4 wrapping 10.0.0.1
     ("ff02::1", False),
     ("not-an-ip", False),
+    ("192.0.0.192", False),  # inside 192.0.0.0/24, which is_global passes on Python 3.11
+    ("fec0::1", False),  # deprecated site-local, likewise
+    ("64:ff9b:1::a00:1", False),  # local-use NAT64 prefix
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+    ("::a00:1", False),  # deprecated IPv4-compatible form of 10.0.0.1
+    ("1.1.1.1", True),
+    ("2a00:1450:4001:80b::200e", True),
 ])
 def test_public_address_classification(address, public):
     assert policy.is_public_address(address) is public
+
+
+# The IANA IPv4 and IPv6 special-purpose address registries (as of 2025), written out here independently
+# of the policy's own table, plus multicast and site-local.
+IANA_SPECIAL_PURPOSE = [
+    "0.0.0.0/8", "0.0.0.0/32", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.0.0/29", "192.0.0.8/32", "192.0.0.9/32", "192.0.0.10/32", "192.0.0.170/32",
+    "192.0.0.171/32", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24", "192.88.99.2/32",
+    "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+    "255.255.255.255/32", "224.0.0.0/4",
+    "::1/128", "::/128", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001::/32",
+    "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:2::/48", "2001:3::/32", "2001:4:112::/48",
+    "2001:10::/28", "2001:20::/28", "2001:30::/28", "2001:db8::/32", "2620:4f:8000::/48", "3fff::/20",
+    "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+]
+
+
+@pytest.mark.parametrize("block", IANA_SPECIAL_PURPOSE)
+def test_every_special_purpose_block_is_refused(block):
+    import ipaddress
+
+    net = ipaddress.ip_network(block)
+    for address in (net[0], net[net.num_addresses // 2], net[-1]):
+        assert not policy.is_public_address(str(address)), address
+
+
+@pytest.mark.parametrize("wrapped, public", [("10.0.0.1", False), ("192.0.0.192", False), ("8.8.8.8", True)])
+def test_ipv6_wrappers_are_judged_by_the_ipv4_inside(wrapped, public):
+    import ipaddress
+
+    v4 = int(ipaddress.IPv4Address(wrapped))
+    for address in (ipaddress.IPv6Address((0xFFFF << 32) | v4),  # ::ffff:a.b.c.d
+                    ipaddress.IPv6Address((0x64FF9B << 96) | v4),  # 64:ff9b::a.b.c.d
+                    ipaddress.IPv6Address((0x2002 << 112) | (v4 << 80))):  # 2002:aabb:ccdd::
+        assert policy.is_public_address(str(address)) is public, address
 
 
 @pytest.fixture

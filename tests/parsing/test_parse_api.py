@@ -182,6 +182,10 @@ def test_extractor_failures_map_to_the_contract_and_cost_nothing(stack, action, 
         ),
         ({"body": None, "method": "GET"}, 405, "method_not_allowed"),
         ({"body": None, "method": "PUT"}, 405, "method_not_allowed"),
+        # Hostile bodies: deep nesting (RecursionError in the JSON parser), and text PostgreSQL cannot store.
+        ({"raw": b"[" * 5000 + b"]" * 5000}, 400, "invalid_request"),
+        ({"raw": b'{"url": "https://youtu.be/abcdefghijk\\u0000"}'}, 400, "invalid_request"),
+        ({"raw": b'{"url": "https://youtu.be/abcdefghijk?x=\\ud800"}'}, 400, "invalid_request"),
     ],
 )
 def test_bad_input_gets_the_envelope_and_changes_nothing(stack, kwargs, status, code):
@@ -245,9 +249,37 @@ def test_failed_authentication_is_limited_per_ip_not_per_key(stack):
     assert_envelope(limited, 429, "rate_limited")
     assert "Retry-After" in limited.headers
     assert_envelope(post(stack, None, {"url": YT.format(vid(10))}), 429, "rate_limited")
+    # A client cannot pick another address to count against with its own proxy headers.
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        spoofed = httpx.post(f"{stack.base_url}/api/v1/parse", json={"url": YT.format(vid(10))}, timeout=30,
+                             headers={"Authorization": "Bearer ed_live_wrong", header: "203.0.113.9"})
+        assert_envelope(spoofed, 429, "rate_limited")
+    # The account endpoint authenticates keys too: it is limited by the same count.
+    account = httpx.get(f"{stack.base_url}/api/v1/account", headers={"Authorization": "Bearer ed_live_wrong"})
+    assert_envelope(account, 429, "rate_limited")
     # The failures were counted against the address, not a key: a valid key still works from it.
     ok = post(stack, token, {"url": YT.format(vid(10))})
     assert ok.status_code == 200 and ok.headers["RateLimit-Remaining"] == str(settings.RATE_LIMIT_PER_KEY - 1)
+
+
+def test_failed_authentications_on_the_account_endpoint_count_against_the_ip(stack):
+    from django.conf import settings
+
+    _, token = make_key(credits=1)
+    wrong = {"Authorization": "Bearer ed_live_wrong"}
+    first = httpx.get(f"{stack.base_url}/api/v1/account", headers=wrong)
+    if int(first.headers["RateLimit-Reset"]) < 15:  # fixed windows: do not straddle a window edge
+        time.sleep(int(first.headers["RateLimit-Reset"]) + 1)
+        first = httpx.get(f"{stack.base_url}/api/v1/account", headers=wrong)
+    assert_envelope(first, 401, "invalid_token")
+    for _ in range(settings.RATE_LIMIT_AUTH_FAILURES_PER_IP - 1):
+        assert httpx.get(f"{stack.base_url}/api/v1/account", headers=wrong).status_code == 401
+    limited = httpx.get(f"{stack.base_url}/api/v1/account", headers=wrong)
+    assert_envelope(limited, 429, "rate_limited")
+    assert "Retry-After" in limited.headers
+    assert_envelope(post(stack, "ed_live_wrong", {"url": YT.format(vid(11))}), 429, "rate_limited")
+    ok = httpx.get(f"{stack.base_url}/api/v1/account", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200 and ok.json()["data"]["available"] == 1
 
 
 def test_fifty_parallel_requests_meet_a_balance_of_ten(stack):

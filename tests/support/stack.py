@@ -118,7 +118,7 @@ def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int 
     web_env = {**env, "DB_POOL_SIZE": "10"}
     web, stack.logs["web"] = _spawn("web", [
         str(BIN / "uvicorn"), "easydown.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(web_workers), "--lifespan", "off", "--no-access-log",
+        "--workers", str(web_workers), "--lifespan", "off", "--no-access-log", "--no-proxy-headers",
     ], web_env, log_dir)
     stack.processes["web"] = web
     deadline = time.monotonic() + 60
