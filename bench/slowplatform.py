@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 
+from parsing import deadline
 from parsing.extractors.base import Extractor, UpstreamFailure, UpstreamTimeout
 from parsing.recognition import Recognition
 from parsing.schema import MediaResult, Video
@@ -31,19 +32,27 @@ STATS = b"?stats"
 log = logging.getLogger(__name__)
 
 
+def ask(host: str, port: int, line: bytes, timeout: float | None) -> bytes:
+    """Send one line, read the one-line answer (shorter if the server closes first). Inside a parse the
+    connection is the parse's, under its deadline, as a real extractor's connections are."""
+    with socket.create_connection((host, port), timeout=deadline.clip(timeout)) as sock:
+        deadline.track(sock)
+        sock.sendall(line + b"\n")
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = sock.recv(256)
+            if not chunk:
+                break
+            reply += chunk
+    return reply
+
+
 class SlowExtractor(Extractor):
     def extract(self, target: Recognition) -> MediaResult:
         host, port = os.environ["BENCH_SLOW_ADDR"].rsplit(":", 1)
         timeout = float(os.environ.get("BENCH_SLOW_TIMEOUT", "60"))
         try:
-            with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-                sock.sendall(f"{target.id}\n".encode())
-                reply = b""
-                while not reply.endswith(b"\n"):
-                    chunk = sock.recv(256)
-                    if not chunk:
-                        break
-                    reply += chunk
+            reply = ask(host, int(port), (target.id or "").encode(), timeout)
         except TimeoutError as exc:
             log.warning("slow platform: no answer for %s within %ss", target.id, timeout)
             raise UpstreamTimeout("slow platform did not answer in time") from exc
