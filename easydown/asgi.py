@@ -16,7 +16,7 @@ from django.test.utils import override_settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "easydown.settings")
 site = get_asgi_application()
 
-API_PREFIXES = ("/api/v1/", "/healthz")
+API_PREFIXES = ("/api/v1/", "/healthz", "/readyz")
 API_MIDDLEWARE: list[str] = []
 
 

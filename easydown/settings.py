@@ -254,6 +254,8 @@ PARSE_HARD_TIME_LIMIT = env_int("EASYDOWN_PARSE_HARD_TIME_LIMIT", 60)
 # start within QUEUE_MAX_WAIT seconds gets 503 service_unavailable with Retry-After at once.
 QUEUE_MAX_WAIT = env_float("EASYDOWN_QUEUE_MAX_WAIT", PARSE_WAIT_TIMEOUT / 2)
 QUEUE_GRACE = env_int("EASYDOWN_QUEUE_GRACE", 20)
+# Every worker process says it is alive this often (seconds); a queue silent for three beats has no worker.
+WORKER_HEARTBEAT = env_float("EASYDOWN_WORKER_HEARTBEAT", 5.0)
 # At most this many YouTube JavaScript challenges (a deno process each) run at once per worker process.
 EASYDOWN_JS_SOLVERS = env_int("EASYDOWN_JS_SOLVERS", os.cpu_count() or 1)
 # A task whose worker keeps dying is retried at most this many times in all.

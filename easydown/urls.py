@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from easydown.health import HealthApi
+from easydown.health import HealthApi, ReadyApi
 from parsing.api import parse_view
 
 from . import views
@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("healthz", HealthApi.as_view(), name="health"),
+    path("readyz", ReadyApi.as_view(), name="ready"),
     path("", views.home, name="home"),
     path("dashboard/", RedirectView.as_view(pattern_name="keys"), name="dashboard"),
     path("start/", views.get_started, name="start"),

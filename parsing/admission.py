@@ -16,6 +16,10 @@ start-up burst is not refused on no information. Once measured, a rate of zero w
 takes any) refuses with ``Retry-After: 5``. A refused request reserves nothing and costs nothing; its
 ``Retry-After`` is the estimated wait past the budget (at least 1 s, at most 30 s). If Redis cannot be read,
 the request is admitted: enqueueing then decides (and answers 503 itself when the broker is down).
+
+A queue that no live worker serves refuses at once (``Retry-After: 5``, reason ``no_worker``): every
+worker process refreshes ``easydown:alive:<queue>`` every ``EASYDOWN_WORKER_HEARTBEAT`` seconds with a
+time-to-live of three beats, so a stopped or killed worker is noticed within three beats.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
 WINDOW_SECONDS = 10.0
 STARTED_KEY = "easydown:started:{queue}"
+ALIVE_KEY = "easydown:alive:{queue}"
 
 
 def queue_for(platform: str) -> str:
@@ -66,6 +71,7 @@ def count_start(queue: str, client: redis.Redis | redis.client.Pipeline | None =
 class Reading:
     queued: int
     rate: float | None  # jobs started per second, None until a window of samples exists
+    served: bool = True  # a live worker consumes the queue
 
 
 class QueueGauge:
@@ -89,7 +95,8 @@ class QueueGauge:
         pipe = broker().pipeline(transaction=False)
         pipe.llen(self.queue)
         pipe.get(STARTED_KEY.format(queue=self.queue))
-        queued, started = pipe.execute()
+        pipe.exists(ALIVE_KEY.format(queue=self.queue))
+        queued, started, alive = pipe.execute()
         with self._lock:
             self._samples.append((now, int(started or 0)))
             while len(self._samples) > 2 and now - self._samples[1][0] >= WINDOW_SECONDS:
@@ -97,7 +104,7 @@ class QueueGauge:
             first_at, first = self._samples[0]
             span = now - first_at
             rate = (int(started or 0) - first) / span if span >= 1.0 else None
-            self._reading = Reading(int(queued), rate)
+            self._reading = Reading(int(queued), rate, bool(alive))
             return self._reading
 
 
@@ -128,6 +135,9 @@ def admit(platform: str) -> None:
     except redis.RedisError:
         log.warning("could not read the length of queue %s; admitting", queue, exc_info=True)
         return
+    if not reading.served:
+        raise api.ServiceUnavailable(f"No worker is serving {platform} parses right now; retry later",
+                                     headers={"Retry-After": "5"}, extra={"reason": "no_worker"})
     if reading.queued <= settings.QUEUE_GRACE or reading.rate is None:
         return
     wait = estimated_wait(reading)
@@ -140,3 +150,40 @@ def admit(platform: str) -> None:
         headers={"Retry-After": str(retry)},
         extra={"reason": "overloaded"},
     )
+
+
+# --- the workers' side ------------------------------------------------------------------------------
+
+
+def beat(queues: list[str]) -> None:
+    """Say that a live worker serves these queues (for three beats)."""
+    ttl = max(1, round(3 * settings.WORKER_HEARTBEAT))
+    pipe = broker().pipeline(transaction=False)
+    for queue in queues:
+        pipe.set(ALIVE_KEY.format(queue=queue), "1", ex=ttl)
+    pipe.execute()
+
+
+def start_heartbeat(queues: list[str]) -> threading.Thread:
+    """Beat now (before the worker says it is ready), then every EASYDOWN_WORKER_HEARTBEAT seconds."""
+    beat(queues)
+
+    def loop() -> None:
+        while True:
+            time.sleep(settings.WORKER_HEARTBEAT)
+            try:
+                beat(queues)
+            except redis.RedisError:  # the broker is down: the worker cannot take jobs either
+                log.warning("worker heartbeat failed", exc_info=True)
+
+    thread = threading.Thread(target=loop, name="easydown-heartbeat", daemon=True)
+    thread.start()
+    return thread
+
+
+def live_queues(queues: list[str]) -> dict[str, bool]:
+    """Which of these queues a live worker serves (for /readyz)."""
+    pipe = broker().pipeline(transaction=False)
+    for queue in queues:
+        pipe.exists(ALIVE_KEY.format(queue=queue))
+    return {queue: bool(alive) for queue, alive in zip(queues, pipe.execute(), strict=True)}

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that take ids and call one service."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from . import services
@@ -16,3 +17,12 @@ def parse_job(job_id: str) -> str:
 def sweep_stale_jobs() -> int:
     """Release the holds of jobs older than the hard time limit plus a margin."""
     return services.jobs_sweep(older_than_seconds=settings.PARSE_HARD_TIME_LIMIT + 30)
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **_: object) -> None:
+    """Tell the API which queues this worker serves (parsing.admission: no live worker means 503 at once)."""
+    from . import admission
+
+    queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender is not None else []
+    admission.start_heartbeat(queues or [settings.CELERY_TASK_DEFAULT_QUEUE])

@@ -90,6 +90,15 @@ def test_success_returns_unified_shape_and_costs_exactly_one_credit(stack):
     assert_ledger_balanced(key.user)
 
 
+def test_readyz_reports_database_redis_and_a_live_worker(stack):
+    ready = httpx.get(f"{stack.base_url}/readyz")
+    assert ready.status_code == 200
+    data = ready.json()["data"]
+    assert data["database"] is True and data["redis"] is True
+    assert data["workers"] and all(data["workers"].values())
+    assert httpx.get(f"{stack.base_url}/healthz").status_code == 200
+
+
 def test_share_text_is_accepted(stack):
     key, token = make_key(credits=1)
     response = post(stack, token, {"url": f"看看这个视频 😀 https://youtu.be/{vid(2)}?si=abc 复制链接"})

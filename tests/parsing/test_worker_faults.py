@@ -33,7 +33,7 @@ def fault_stack(django_db_setup, django_db_blocker):
     """Its own stack: these tests kill its worker. Loopback origins are allowed (tests only)."""
     with django_db_blocker.unblock():
         live = start_stack(ARTIFACTS / "fault-stack", EASYDOWN_OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",
-                           EASYDOWN_READ_TIMEOUT="120")
+                           EASYDOWN_READ_TIMEOUT="120", EASYDOWN_WORKER_HEARTBEAT="1")
     yield live
     live.stop()
 
@@ -94,7 +94,17 @@ def test_a_killed_worker_process_loses_nothing(fault_stack, origin):
     assert job.state == "timed_out"
     assert balance(key.user) == (2, 0) and captures(key.user) == 0
     assert not CreditHold.objects.filter(state="held").exists()
+    # With no live worker left, the box says it is not ready, and a new parse is refused at once.
+    assert wait_for(lambda: httpx.get(f"{fault_stack.base_url}/readyz").status_code == 503, 15)
+    not_ready = httpx.get(f"{fault_stack.base_url}/readyz").json()
+    assert not_ready["code"] == "service_unavailable" and not_ready["checks"]["database"] is True
+    refused = post(fault_stack, token, {"url": YT.format(vid("nowork"))})
+    assert assert_envelope(refused, 503, "service_unavailable")["reason"] == "no_worker"
+    assert refused.headers["Retry-After"] == "5"
+    assert ParseJob.objects.count() == 1 and balance(key.user) == (2, 0)  # nothing reserved for it
     fault_stack.restart_worker()
+    assert wait_for(lambda: httpx.get(f"{fault_stack.base_url}/readyz").status_code == 200, 15)
+    time.sleep(0.3)  # the API's reading of the queue is at most a quarter of a second old
     ok = post(fault_stack, token, {"url": YT.format(vid("after"))})
     assert ok.status_code == 200 and balance(key.user) == (1, 0)
 
