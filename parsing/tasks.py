@@ -15,8 +15,15 @@ def parse_job(job_id: str) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_stale_jobs() -> int:
-    """Release the holds of jobs older than the hard time limit plus a margin."""
-    return services.jobs_sweep(older_than_seconds=settings.PARSE_HARD_TIME_LIMIT + 30)
+    """Release the holds of jobs nobody will settle: their API process died (or lost its database) while
+    the client waited. The API gives up on a job PARSE_WAIT_TIMEOUT after creating it and the worker's
+    deadline ends one second later, so any job still open a few seconds after that is orphaned."""
+    return services.jobs_sweep(older_than_seconds=stale_after())
+
+
+def stale_after() -> float:
+    """Seconds after its creation a job that is still open has been abandoned by its API."""
+    return settings.PARSE_WAIT_TIMEOUT + settings.SWEEP_MARGIN
 
 
 @worker_ready.connect

@@ -36,6 +36,20 @@ def test_sweeper_releases_only_stale_holds():
     assert jobs_sweep(older_than_seconds=90) == 0  # settled once
 
 
+def test_a_job_is_orphaned_seconds_after_its_client_stopped_waiting(settings):
+    """The API gives up at PARSE_WAIT_TIMEOUT; a job still open SWEEP_MARGIN later lost its API."""
+    key, _ = make_key(credits=2)
+    limit = settings.PARSE_WAIT_TIMEOUT + settings.SWEEP_MARGIN
+    orphan = open_job(key, age_seconds=limit + 1)
+    waiting = open_job(key, state="pending", age_seconds=settings.PARSE_WAIT_TIMEOUT - 1)
+    assert limit < settings.PARSE_HARD_TIME_LIMIT + 30  # sooner than the old hard-limit rule
+    assert sweep_stale_jobs() == 1
+    assert ParseJob.objects.get(pk=orphan.pk).state == "expired"
+    assert ParseJob.objects.get(pk=waiting.pk).state == "pending"
+    account = CreditAccount.objects.get(pk=key.user_id)
+    assert (account.available, account.reserved) == (1, 1)
+
+
 def test_an_expired_ready_job_is_not_delivered_later():
     key, _ = make_key(credits=1)
     job = open_job(key, state="ready", age_seconds=600)
