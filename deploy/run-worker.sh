@@ -12,8 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
+POOL="${WORKER_POOL:-threads}"
+# Threads: a slot is a thread. Prefork (the old model, with Celery's own time limits): a slot is a process.
+if [ "$POOL" = threads ]; then SLOTS="${WORKER_CONCURRENCY:-1000}"; else SLOTS="${WORKER_CONCURRENCY:-4}"; fi
 # Thousands of waiting parses need thousands of sockets: raise the soft open-file limit to the hard one.
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel="${WORKER_LOG_LEVEL:-INFO}" \
-  --pool="${WORKER_POOL:-threads}" --concurrency="${WORKER_CONCURRENCY:-1000}" -Q "${CELERY_QUEUE:-easydown}" \
+  --pool="$POOL" --concurrency="$SLOTS" -Q "${CELERY_QUEUE:-easydown}" \
   -n "${WORKER_NAME:-worker}@%h" --without-gossip --without-mingle

@@ -18,17 +18,20 @@ site = get_asgi_application()
 
 API_PREFIXES = ("/api/v1/", "/healthz", "/readyz")
 API_MIDDLEWARE: list[str] = []
+PARSE_PATH = "/api/v1/parse"
 
 
 class ApiHandler(ASGIHandler):
     """An ASGIHandler whose middleware chain is API_MIDDLEWARE instead of settings.MIDDLEWARE, and whose
-    requests get no thread of their own.
+    parse requests get no thread of their own.
 
     Django's handler opens a ThreadSensitiveContext per request, so its synchronous signal receivers run
     in a new thread that lives as long as the request: 1,000 parses waiting on platforms meant 1,000 idle
-    threads in the API (measured in bench/capacity.py). Here those few receivers (request_started and
-    request_finished: closing this thread's unused connections) share asgiref's one thread-sensitive
-    thread; the parse view does its database work on its own pool of threads (parsing.api.in_thread).
+    threads in the API (measured in bench/capacity.py). For the parse view those receivers
+    (request_started and request_finished: closing the connections of a thread that holds none) share
+    asgiref's one thread-sensitive thread, and the view does its database work on its own pool of threads
+    (parsing.api.in_thread). The synchronous views (/healthz, /readyz, /api/v1/account) keep a thread per
+    request, so a slow database behind one of them never holds up the others.
     """
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -36,7 +39,10 @@ class ApiHandler(ASGIHandler):
             super().load_middleware(is_async=is_async)
 
     async def __call__(self, scope, receive, send):
-        await self.handle(scope, receive, send)
+        if scope["path"] == PARSE_PATH:
+            await self.handle(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 api = ApiHandler()

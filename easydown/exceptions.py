@@ -122,6 +122,15 @@ _DRF_MAP: dict[type[Exception], type[ApiError]] = {
 }
 
 
+def dependency_failure(exc: BaseException) -> bool:
+    """An error that means a service we depend on (Redis, PostgreSQL) failed, not a bug: 503, not 500."""
+    import redis
+    from django.db import InterfaceError, OperationalError
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc, redis.RedisError | OperationalError | InterfaceError | PoolTimeout)
+
+
 def as_api_error(exc: Exception) -> ApiError | None:
     """Translate DRF's and Django's own exceptions into our hierarchy; None when unknown."""
     from django.core.exceptions import PermissionDenied
@@ -130,6 +139,8 @@ def as_api_error(exc: Exception) -> ApiError | None:
 
     if isinstance(exc, ApiError):
         return exc
+    if dependency_failure(exc):
+        return ServiceUnavailable(headers={"Retry-After": "2"})
     if isinstance(exc, Ratelimited):  # a PermissionDenied subclass: must be checked first
         return RateLimited()
     if isinstance(exc, Http404):

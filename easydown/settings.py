@@ -305,8 +305,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = _VISIBILITY
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _VISIBILITY
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "easydown")
 # The sweeper (beat) releases the holds of jobs still open SWEEP_MARGIN seconds after their client stopped
-# waiting (their API process died), every SWEEP_EVERY seconds: a hold outlives its API by ~20 s at most.
-SWEEP_MARGIN = env_float("EASYDOWN_SWEEP_MARGIN", 10.0)
+# waiting (their API process died), every SWEEP_EVERY seconds: a hold outlives its API by ~30 s at most.
+SWEEP_MARGIN = env_float("EASYDOWN_SWEEP_MARGIN", 20.0)
 SWEEP_EVERY = env_float("EASYDOWN_SWEEP_EVERY", 10.0)
 CELERY_BEAT_SCHEDULE = {
     "release-stale-holds": {

@@ -98,9 +98,11 @@ class QueueGauge:
         pipe.exists(ALIVE_KEY.format(queue=self.queue))
         queued, started, alive = pipe.execute()
         with self._lock:
-            self._samples.append((now, int(started or 0)))
-            while len(self._samples) > 2 and now - self._samples[1][0] >= WINDOW_SECONDS:
+            # Only samples inside the window: after a quiet spell the rate is unknown (admit), not the
+            # average over the whole gap.
+            while self._samples and now - self._samples[0][0] > WINDOW_SECONDS:
                 self._samples.popleft()
+            self._samples.append((now, int(started or 0)))
             first_at, first = self._samples[0]
             span = now - first_at
             rate = (int(started or 0) - first) / span if span >= 1.0 else None
@@ -166,15 +168,19 @@ def beat(queues: list[str]) -> None:
 
 def start_heartbeat(queues: list[str]) -> threading.Thread:
     """Beat now (before the worker says it is ready), then every EASYDOWN_WORKER_HEARTBEAT seconds."""
-    beat(queues)
+
+    def safe_beat() -> None:
+        try:
+            beat(queues)
+        except Exception:  # noqa: BLE001 - a missed beat must never stop the next ones
+            log.warning("worker heartbeat failed", exc_info=True)
 
     def loop() -> None:
         while True:
             time.sleep(settings.WORKER_HEARTBEAT)
-            try:
-                beat(queues)
-            except redis.RedisError:  # the broker is down: the worker cannot take jobs either
-                log.warning("worker heartbeat failed", exc_info=True)
+            safe_beat()
+
+    safe_beat()
 
     thread = threading.Thread(target=loop, name="easydown-heartbeat", daemon=True)
     thread.start()

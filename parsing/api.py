@@ -137,7 +137,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         exc.headers = {**headers, **exc.headers}
         return api.error_response(exc)
     except Exception as exc:
-        if dependency_failure(exc):
+        if api.dependency_failure(exc):
             # Redis or PostgreSQL is down or does not answer: nothing was charged (a reserved credit is
             # released by its job's settlement or, if the database is what failed, by the sweeper).
             log.warning("parse request failed on a dependency: %r", exc)
@@ -145,10 +145,3 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         log.exception("parse request failed")
         return api.error_response(api.InternalError(headers=headers))
 
-
-def dependency_failure(exc: BaseException) -> bool:
-    """An error that means a service we depend on failed, not a bug: answered 503, not 500."""
-    import redis
-    from psycopg_pool import PoolTimeout
-
-    return isinstance(exc, redis.RedisError | db.OperationalError | db.InterfaceError | PoolTimeout)

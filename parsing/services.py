@@ -341,7 +341,6 @@ def job_run(*, job_id: str) -> str:
     job = _claim(job_uuid)
     if job is None:
         return "not_claimed"  # missing, or already settled (for example timed out): nothing to do
-    notify.count_start(admission.queue_for(job.platform))
     if job.attempts > settings.PARSE_MAX_ATTEMPTS:
         # The worker died on every earlier attempt (reject_on_worker_lost requeued it): give up.
         job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="worker_lost")
@@ -349,6 +348,7 @@ def job_run(*, job_id: str) -> str:
         return State.FAILED
     budget = parse_budget(job.created_at)
     release_connection()
+    notify.count_start(admission.queue_for(job.platform))
     started = time.monotonic()
     deadline = Deadline(budget)
     try:

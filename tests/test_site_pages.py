@@ -12,7 +12,7 @@ from tests.factories import make_key, make_user
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"home", "dashboard", "signup", "login", "logout", "password_reset", "password_reset_done",
-          "password_reset_confirm", "password_reset_complete", "api-schema", "api-docs", "health"}
+          "password_reset_confirm", "password_reset_complete", "api-schema", "api-docs", "health", "ready"}
 
 
 def named_routes():

@@ -164,10 +164,16 @@ def warm_ydl(platform: str) -> YoutubeDL:
 
 
 _js_solvers: threading.BoundedSemaphore | None = None
+_js_lock = threading.Lock()
 
 
 def _limit_js_solvers() -> None:
     """Bound how many deno processes (YouTube's JavaScript challenges) this process runs at once."""
+    with _js_lock:  # two threads building their first instance at once must not patch twice
+        _patch_js_solvers()
+
+
+def _patch_js_solvers() -> None:
     global _js_solvers
     if _js_solvers is not None:
         return
