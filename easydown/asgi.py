@@ -7,8 +7,11 @@ times (measured in bench/parse_path.py). API requests authenticate with bearer k
 them. Everything else goes through the full stack.
 """
 
+import asyncio
+import json
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
 from django.test.utils import override_settings
@@ -39,10 +42,48 @@ class ApiHandler(ASGIHandler):
             super().load_middleware(is_async=is_async)
 
     async def __call__(self, scope, receive, send):
-        if scope["path"] == PARSE_PATH:
-            await self.handle(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
+        timed = _body_deadline(receive, settings.BODY_TIMEOUT)
+        try:
+            if scope["path"] == PARSE_PATH:
+                await self.handle(scope, timed, send)
+            else:
+                await super().__call__(scope, timed, send)
+        except _BodyTimeout:
+            await _send_json(send, 408, {"status": 408, "data": None, "code": "request_timeout",
+                                         "msg": "The request body did not arrive in time"})
+
+
+class _BodyTimeout(Exception):
+    pass
+
+
+def _body_deadline(receive, seconds: float):
+    """``receive`` that gives the client ``seconds`` for each part of its body (a Content-Length larger
+    than what it sends would otherwise hold the request forever); no limit once the body is complete."""
+    complete = False
+
+    async def timed():
+        nonlocal complete
+        if complete:
+            return await receive()
+        try:
+            async with asyncio.timeout(seconds):
+                message = await receive()
+        except TimeoutError:
+            raise _BodyTimeout() from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            complete = True
+        return message
+
+    return timed
+
+
+async def _send_json(send, status: int, body: dict) -> None:
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 api = ApiHandler()

@@ -264,6 +264,8 @@ PARSE_MAX_ATTEMPTS = env_int("EASYDOWN_PARSE_MAX_ATTEMPTS", 3)
 RATE_LIMIT_PER_KEY = env_int("EASYDOWN_RATE_LIMIT_PER_KEY", 60)
 RATE_LIMIT_AUTH_FAILURES_PER_IP = env_int("EASYDOWN_RATE_LIMIT_AUTH_FAILURES_PER_IP", 30)
 MAX_BODY_BYTES = 16 * 1024
+# Seconds the API waits for each part of a request body before answering 408 request_timeout.
+BODY_TIMEOUT = env_float("EASYDOWN_BODY_TIMEOUT", 10.0)
 MAX_URL_CHARS = 4096
 
 # Platform -> dotted path of the extractor class; operators override single entries.

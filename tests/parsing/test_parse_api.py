@@ -203,6 +203,24 @@ def test_bad_input_gets_the_envelope_and_changes_nothing(stack, kwargs, status, 
     assert balance(key.user) == (2, 0) and not ParseJob.objects.exists()
 
 
+def test_a_body_shorter_than_its_content_length_gets_408_not_a_hang(stack):
+    import socket
+
+    key, token = make_key(credits=2)
+    host, port = stack.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"POST /api/v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100\r\n\r\n{\"url\": ")
+        answer = b""
+        while chunk := sock.recv(4096):  # the server answers, then closes
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408")
+    assert __import__("json").loads(body) == {"status": 408, "data": None, "code": "request_timeout",
+                                              "msg": "The request body did not arrive in time"}
+    assert balance(key.user) == (2, 0) and not ParseJob.objects.exists()
+
+
 def test_a_huge_chunked_body_without_length_is_413(stack):
     key, token = make_key(credits=2)
 

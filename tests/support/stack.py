@@ -40,6 +40,7 @@ def stack_env(**overrides: str) -> dict[str, str]:
         "DATABASE_URL": test_database_url(),
         "EASYDOWN_EXTRACTORS": json.dumps({p: "tests.support.extractors.ScriptedExtractor" for p in PLATFORMS}),
         "EASYDOWN_PARSE_WAIT_TIMEOUT": "6",
+        "EASYDOWN_BODY_TIMEOUT": "2",
         "PYTHONPATH": str(ROOT),
     }
     env.update(overrides)
