@@ -15,6 +15,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Value
+from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -162,7 +164,7 @@ WITH moved AS (
 INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
                    error_code, error_reason, created_at)
 SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'pending', 0,
-       '', '', %(now)s FROM hold
+       '', '', now() FROM hold
 RETURNING id
 """
 
@@ -301,10 +303,14 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
     """pending/running → running with one more attempt, returning the row's fields in the same
     statement (the worker's hottest query); None when the job is not open."""
     table = ParseJob._meta.db_table
+    # On PostgreSQL the job's age is measured by the database's clock, which also stamped its creation:
+    # the API's, the worker's and beat's hosts may disagree by seconds.
+    age = ("EXTRACT(EPOCH FROM clock_timestamp() - created_at)" if connection.vendor == "postgresql"
+           else "NULL")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
-            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, created_at",
+            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, created_at, {age}",
             [State.RUNNING, connection.ops.adapt_datetimefield_value(timezone.now()),
              ParseJob._meta.pk.get_db_prep_value(job_id, connection),
              State.PENDING, State.RUNNING],
@@ -312,20 +318,21 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user_id, platform, text, attempts, created_at = row
+    user_id, platform, text, attempts, created_at, age = row
     if isinstance(created_at, str):  # SQLite hands back text
         created_at = dt.datetime.fromisoformat(created_at)
     if timezone.is_naive(created_at):
         created_at = timezone.make_aware(created_at, dt.UTC)
-    return ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
-                    state=State.RUNNING, created_at=created_at)
+    job = ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
+                   state=State.RUNNING, created_at=created_at)
+    job.age_seconds = float(age) if age is not None else (timezone.now() - created_at).total_seconds()
+    return job
 
 
-def parse_budget(created_at: dt.datetime) -> float:
+def parse_budget(age_seconds: float) -> float:
     """Seconds a parse claimed now may take: no longer than the client waits for it (counted from the job's
     creation, so time spent in the queue counts) and never past the soft time limit."""
-    waited = (timezone.now() - created_at).total_seconds()
-    return min(float(settings.PARSE_SOFT_TIME_LIMIT), settings.PARSE_WAIT_TIMEOUT + 1.0 - waited)
+    return min(float(settings.PARSE_SOFT_TIME_LIMIT), settings.PARSE_WAIT_TIMEOUT + 1.0 - age_seconds)
 
 
 def release_connection() -> None:
@@ -346,7 +353,7 @@ def job_run(*, job_id: str) -> str:
         job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="worker_lost")
         notify.publish_done(job_id)
         return State.FAILED
-    budget = parse_budget(job.created_at)
+    budget = parse_budget(job.age_seconds)
     release_connection()
     notify.count_start(admission.queue_for(job.platform))
     started = time.monotonic()
@@ -394,8 +401,13 @@ def _extract(job: ParseJob) -> dict:
 
 
 def jobs_sweep(*, older_than_seconds: float) -> int:
-    """Close open jobs older than the hard time limit (their worker or API died); returns how many."""
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    """Close open jobs older than ``older_than_seconds`` (their API died); returns how many. On PostgreSQL
+    the age is measured by the database's clock, the one that stamped the jobs' creation."""
+    age = dt.timedelta(seconds=older_than_seconds)
+    if connection.vendor == "postgresql":
+        cutoff = ExpressionWrapper(Now() - Value(age), output_field=DateTimeField())
+    else:
+        cutoff = timezone.now() - age
     swept = 0
     stale = ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=cutoff)
     for job_id, user_id in stale.values_list("pk", "user_id")[:1000]:

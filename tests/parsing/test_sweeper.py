@@ -75,3 +75,17 @@ def test_a_job_redelivered_past_the_attempt_limit_fails_without_extracting(setti
 class ExplodingExtractor:
     def extract(self, target):
         raise AssertionError("must not be called")
+
+
+def test_a_job_that_waited_in_the_queue_past_its_clients_wait_is_not_extracted(settings):
+    """Its client has stopped waiting: the worker gives its credit back without calling the platform."""
+    from parsing.services import job_run
+
+    settings.EASYDOWN_EXTRACTORS = {"youtube": "tests.parsing.test_sweeper.ExplodingExtractor"}
+    key, _ = make_key(credits=1)
+    job = open_job(key, state="pending", age_seconds=settings.PARSE_WAIT_TIMEOUT + 5)
+    job_run(job_id=str(job.pk))
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == ("failed", "upstream_timeout")
+    account = CreditAccount.objects.get(pk=key.user_id)
+    assert (account.available, account.reserved) == (1, 0)
