@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -52,8 +53,6 @@ _clients: dict[int, redis.Redis] = {}
 
 
 def broker() -> redis.Redis:
-    import os
-
     pid = os.getpid()
     client = _clients.get(pid)
     if client is None:
@@ -62,9 +61,14 @@ def broker() -> redis.Redis:
     return client
 
 
-def count_start(queue: str, client: redis.Redis | redis.client.Pipeline | None = None) -> None:
-    """Called by the worker when it claims a job (best effort)."""
-    (client or broker()).incr(STARTED_KEY.format(queue=queue))
+def count_start(queue: str) -> None:
+    """Called by the worker when it starts a job; best effort (a lost count only lowers the measured rate)."""
+    if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    try:
+        broker().incr(STARTED_KEY.format(queue=queue))
+    except redis.RedisError:
+        log.warning("could not count a started job on %s", queue, exc_info=True)
 
 
 @dataclass

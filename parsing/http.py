@@ -57,7 +57,6 @@ SPECIAL_PURPOSE_V6 = tuple(ipaddress.IPv6Network(n) for n in (
     "ff00::/8",  # multicast
     "::/96",  # deprecated IPv4-compatible addresses
 ))
-IPV6_WRAPPERS = (ipaddress.IPv6Network("::ffff:0:0/96"), _NAT64, _SIX_TO_FOUR)
 
 
 class BlockedAddress(httpx.ConnectError):
@@ -90,8 +89,9 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 
 def is_allowed_address(address: str) -> bool:
-    """A public address, or one inside a network the operator trusts (EASYDOWN_OUTBOUND_ALLOW_NETWORKS:
-    an internal egress proxy, a test origin on loopback). Nothing else private is ever reached."""
+    """A public address, or one inside a network the operator trusts (EASYDOWN_OUTBOUND_ALLOW_NETWORKS: a
+    test origin on loopback, a host the operator runs; proxies need no entry). Nothing else private is
+    ever reached."""
     if is_public_address(address):
         return True
     networks = _allowed_networks()

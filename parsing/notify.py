@@ -28,18 +28,6 @@ def channel(job_id: str) -> str:
     return f"easydown:job:{job_id}"
 
 
-def count_start(queue: str) -> None:
-    """Count a job the worker started, for the API's backpressure (parsing.admission); best effort."""
-    from .admission import count_start as incr
-
-    if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
-        return
-    try:
-        incr(queue)
-    except redis.RedisError:
-        log.warning("could not count a started job on %s", queue, exc_info=True)
-
-
 def publish_done(job_id: str) -> None:
     """Tell any waiting API process that the job changed state; best effort (waiters also poll)."""
     global _sync_client

@@ -4,6 +4,8 @@ run (in the worker), settle (exactly one terminal state, one capture or one rele
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import functools
 import json
 import logging
 import time
@@ -190,6 +192,7 @@ SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result
 """
 
 
+@functools.cache
 def _tables(sql: str) -> str:
     from billing.models import CreditAccount, CreditHold, LedgerEntry
 
@@ -304,13 +307,13 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
     statement (the worker's hottest query); None when the job is not open."""
     table = ParseJob._meta.db_table
     # On PostgreSQL the job's age is measured by the database's clock, which also stamped its creation:
-    # the API's, the worker's and beat's hosts may disagree by seconds.
+    # the API's, the worker's and beat's hosts may disagree by seconds. (SQLite: the row's creation time.)
     age = ("EXTRACT(EPOCH FROM clock_timestamp() - created_at)" if connection.vendor == "postgresql"
-           else "NULL")
+           else "created_at")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
-            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, created_at, {age}",
+            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, {age}",
             [State.RUNNING, connection.ops.adapt_datetimefield_value(timezone.now()),
              ParseJob._meta.pk.get_db_prep_value(job_id, connection),
              State.PENDING, State.RUNNING],
@@ -318,14 +321,15 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user_id, platform, text, attempts, created_at, age = row
-    if isinstance(created_at, str):  # SQLite hands back text
-        created_at = dt.datetime.fromisoformat(created_at)
-    if timezone.is_naive(created_at):
-        created_at = timezone.make_aware(created_at, dt.UTC)
+    user_id, platform, text, attempts, age = row
+    if not isinstance(age, int | float | decimal.Decimal):  # SQLite: the creation time, as text
+        created_at = dt.datetime.fromisoformat(str(age))
+        if timezone.is_naive(created_at):
+            created_at = timezone.make_aware(created_at, dt.UTC)
+        age = (timezone.now() - created_at).total_seconds()
     job = ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
-                   state=State.RUNNING, created_at=created_at)
-    job.age_seconds = float(age) if age is not None else (timezone.now() - created_at).total_seconds()
+                   state=State.RUNNING)
+    job.age_seconds = float(age)
     return job
 
 
@@ -355,7 +359,7 @@ def job_run(*, job_id: str) -> str:
         return State.FAILED
     budget = parse_budget(job.age_seconds)
     release_connection()
-    notify.count_start(admission.queue_for(job.platform))
+    admission.count_start(admission.queue_for(job.platform))
     started = time.monotonic()
     deadline = Deadline(budget)
     try:
