@@ -8,12 +8,13 @@ them. Everything else goes through the full stack.
 """
 
 import asyncio
+import io
 import json
 import os
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.test.utils import override_settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "easydown.settings")
@@ -35,6 +36,11 @@ class ApiHandler(ASGIHandler):
     asgiref's one thread-sensitive thread, and the view does its database work on its own pool of threads
     (parsing.api.in_thread). The synchronous views (/healthz, /readyz, /api/v1/account) keep a thread per
     request, so a slow database behind one of them never holds up the others.
+
+    A POST to the parse path goes straight to the view (``_serve_parse``): no URL resolution, and none of
+    the handler's per-request signals, each of which costs a hop to asgiref's thread (request_started
+    and request_finished close the database connections of a thread that holds none; the view's own
+    threads look after theirs). Measured in bench/parse_path.py.
     """
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -44,13 +50,58 @@ class ApiHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         timed = _body_deadline(receive, settings.BODY_TIMEOUT)
         try:
-            if scope["path"] == PARSE_PATH:
+            if scope["path"] == PARSE_PATH and scope["method"] == "POST":
+                await self._serve_parse(scope, timed, send)
+            elif scope["path"] == PARSE_PATH:
                 await self.handle(scope, timed, send)
             else:
                 await super().__call__(scope, timed, send)
         except _BodyTimeout:
             await _send_json(send, 408, {"status": 408, "data": None, "code": "request_timeout",
                                          "msg": "The request body did not arrive in time"})
+
+    async def _serve_parse(self, scope, receive, send) -> None:
+        from parsing.api import parse_view
+
+        body = await _read_body(receive, limit=settings.MAX_BODY_BYTES)
+        if body is None:
+            return  # the client left before its body arrived
+        view = asyncio.ensure_future(parse_view(ASGIRequest(scope, io.BytesIO(body))))
+        gone = asyncio.ensure_future(_disconnect(receive))
+        await asyncio.wait([view, gone], return_when=asyncio.FIRST_COMPLETED)
+        if not view.done():
+            # The client went away: the view settles its job without a charge when cancelled.
+            view.cancel()
+            await asyncio.gather(view, return_exceptions=True)
+            return
+        gone.cancel()
+        try:
+            await self.send_response(view.result(), send)
+        except (asyncio.CancelledError, OSError):
+            pass
+
+
+async def _read_body(receive, *, limit: int) -> bytes | None:
+    """The request body, or None if the client disconnected first. Past ``limit`` bytes the rest is not
+    kept: one byte more than the limit is enough for the view to answer 413."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        if size <= limit and chunk:
+            chunks.append(chunk[: limit + 1 - size])
+            size += len(chunks[-1])
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _disconnect(receive) -> None:
+    """Return when the client disconnects (the only message after a complete body)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 class _BodyTimeout(Exception):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import threading
 
+import redis
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 _pools: dict[tuple[int, str], object] = {}
@@ -34,3 +36,18 @@ class SharedPoolRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedPoolClient
+
+
+_clients: dict[int, redis.Redis] = {}
+
+
+def redis_client() -> redis.Redis | None:
+    """A long-lived client on the default cache's shared pool (for a pipeline of several commands in one
+    round trip, which the cache API cannot do); None when the cache is not Redis."""
+    cache = caches["default"]
+    if not isinstance(cache, SharedPoolRedisCache):
+        return None
+    client = _clients.get(os.getpid())
+    if client is None:
+        client = _clients[os.getpid()] = cache._cache.get_client(write=True)
+    return client

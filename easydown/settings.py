@@ -68,6 +68,9 @@ def database_from_url(url: str) -> dict:
                if POOL_SIZE else {}),
             "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
             "options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 10000)}",
+            # Only the paid path's few statements are prepared (easydown.hotsql asks for it on each); the
+            # ORM's client-side cursors never prepare. psycopg needs a threshold set for either to happen.
+            "prepare_threshold": 1_000_000,
         },
         "TEST": {"NAME": env_str("DATABASE_TEST_NAME")},
     }
@@ -285,6 +288,9 @@ EASYDOWN_READ_TIMEOUT = env_float("EASYDOWN_READ_TIMEOUT", 15.0)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 # No REDIS_URL: run tasks in-process (a laptop default; tests and production always use a worker).
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+# Redis through kombu's own transport, with one client per channel (easydown/broker.py says why).
+if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "easydown.broker:Transport"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

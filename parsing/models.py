@@ -27,9 +27,13 @@ class ParseJob(models.Model):
     OPEN_STATES = (State.PENDING, State.RUNNING, State.READY)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parse_jobs")
+    # Every parse writes its job row four times (open, claim, ready, settle), and each write adds an entry to
+    # every index the row is in: only the indexes a query needs. The user's jobs are found through
+    # job_user_created (user first), so the foreign key needs none of its own.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parse_jobs",
+                             db_index=False)
     api_key = models.ForeignKey("accounts.ApiKey", null=True, on_delete=models.SET_NULL, related_name="jobs")
-    platform = models.CharField(max_length=20, db_index=True)
+    platform = models.CharField(max_length=20)
     kind = models.CharField(max_length=20, blank=True)
     media_id = models.CharField(max_length=200, blank=True)
     input = models.TextField()
@@ -48,7 +52,9 @@ class ParseJob(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="job_user_created"),
-            models.Index(fields=["state", "created_at"], name="job_state_created"),
+            # The sweeper's lookup: holds only the open jobs, so it stays a few pages however many jobs exist.
+            models.Index(fields=["created_at"], name="job_open_created",
+                         condition=models.Q(state__in=["pending", "running", "ready"])),
         ]
 
     def __str__(self) -> str:

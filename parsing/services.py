@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
+from easydown import hotsql
 from easydown.ratelimits import key_usage
 
 from . import admission, notify
@@ -99,10 +100,17 @@ def _read_url(request: HttpRequest) -> str:
     return url
 
 
+@functools.cache
+def _block_sql() -> str:
+    return f"SELECT pattern, reason FROM {BlockRule._meta.db_table} WHERE platform = %s AND is_active"
+
+
 def _check_block_list(target: Recognition) -> None:
-    for rule in BlockRule.objects.filter(platform=target.platform, is_active=True).only("pattern", "reason"):
-        if rule.matches(media_id=target.id, url=target.url):
-            raise api.ContentRestricted(extra={"reason": rule.reason})
+    """451 when an active rule of the link's platform matches it (a prepared statement: every paid request
+    runs it)."""
+    for pattern, reason in hotsql.rows(_block_sql(), [target.platform]):
+        if BlockRule(pattern=pattern).matches(media_id=target.id, url=target.url):
+            raise api.ContentRestricted(extra={"reason": reason})
 
 
 def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
@@ -210,10 +218,8 @@ def job_open(job: ParseJob) -> None:
     params = {"now": timezone.now(), "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
               "input": job.input, "url": job.url}
-    with connection.cursor() as cursor:
-        cursor.execute(_tables(_OPEN_SQL), params)
-        if cursor.fetchone() is None:
-            raise api.InsufficientCredits()
+    if hotsql.one(_tables(_OPEN_SQL), params) is None:
+        raise api.InsufficientCredits()
 
 
 # --- settle (compare-and-set on the job row; capture or release in the same transaction) -------------
@@ -238,9 +244,8 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
     """ready → succeeded and capture the credit, in one transaction; the delivered job (with its result),
     or None if it was not ready."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_tables(_DELIVER_SQL), {"now": timezone.now(), "id": job_id, "reference": f"job:{job_id}"})
-            delivered, charged, result = cursor.fetchone()
+        delivered, charged, result = hotsql.one(_tables(_DELIVER_SQL), {"now": timezone.now(), "id": job_id,
+                                                                        "reference": f"job:{job_id}"})
         if not delivered:
             return None
         if not charged:
@@ -310,15 +315,9 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
     # the API's, the worker's and beat's hosts may disagree by seconds. (SQLite: the row's creation time.)
     age = ("EXTRACT(EPOCH FROM clock_timestamp() - created_at)" if connection.vendor == "postgresql"
            else "created_at")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
-            f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, {age}",
-            [State.RUNNING, connection.ops.adapt_datetimefield_value(timezone.now()),
-             ParseJob._meta.pk.get_db_prep_value(job_id, connection),
-             State.PENDING, State.RUNNING],
-        )
-        row = cursor.fetchone()
+    row = hotsql.one(f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
+                     f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, {age}",
+                     [State.RUNNING, timezone.now(), job_id, State.PENDING, State.RUNNING])
     if row is None:
         return None
     user_id, platform, text, attempts, age = row
@@ -382,11 +381,22 @@ def job_run(*, job_id: str) -> str:
             log.exception("extractor crashed on job %s", job_id)
             job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="upstream_error")
     else:
-        _transition(job_uuid, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now())
+        _mark_ready(job_uuid, result)
         log.info("job %s ready in %.0f ms", job_id, (time.monotonic() - started) * 1000)
     release_connection()
     notify.publish_done(job_id)
     return "done"
+
+
+def _mark_ready(job_id: uuid.UUID, result: dict) -> None:
+    """running → ready with the result (a prepared statement on PostgreSQL: once per parse)."""
+    if connection.vendor != "postgresql":
+        _transition(job_id, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now())
+        return
+    from psycopg.types.json import Jsonb
+
+    hotsql.execute(f"UPDATE {ParseJob._meta.db_table} SET state = %s, result = %s, ready_at = %s "
+                   "WHERE id = %s AND state = %s", [State.READY, Jsonb(result), timezone.now(), job_id, State.RUNNING])
 
 
 def _extract(job: ParseJob) -> dict:

@@ -1,0 +1,75 @@
+"""The paid path's hottest statements, run without the ORM's query compiler.
+
+On PostgreSQL each runs as a prepared statement on the thread's (pooled) connection: parsed and planned
+once per connection instead of on every request, and the values travel as parameters instead of being
+quoted into the text. Elsewhere (SQLite, a laptop) it goes through Django's cursor. Errors come out as
+Django's database exceptions and mark the connection as Django's own cursor would, so a broken connection
+is still noticed and dropped; with DEBUG (or a test capturing queries) they are logged like the
+ORM's. Measured in bench/parse_path.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+def _portable(value: Any) -> Any:
+    """A parameter as Django's own fields would store it on a backend other than PostgreSQL."""
+    if isinstance(value, uuid.UUID):
+        return value.hex  # UUIDField is char(32) outside PostgreSQL
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _run(sql: str, params: Params, fetch: str | None):
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        started = time.monotonic()
+        try:
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(sql, params, prepare=True)
+                return _result(cursor, fetch)
+        finally:
+            if connection.queries_logged:  # DEBUG, or a test capturing queries: counted like any other
+                connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    if isinstance(params, Mapping):
+        params = {name: _portable(value) for name, value in params.items()}
+    else:
+        params = [_portable(value) for value in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _result(cursor, fetch)
+
+
+def _result(cursor, fetch: str | None):
+    if fetch == "one":
+        return cursor.fetchone()
+    if fetch == "all":
+        return cursor.fetchall()
+    return cursor.rowcount
+
+
+def one(sql: str, params: Params = ()) -> tuple | None:
+    """The first row of a statement's result, or None."""
+    return _run(sql, params, "one")
+
+
+def rows(sql: str, params: Params = ()) -> list[tuple]:
+    """Every row of a statement's result."""
+    return _run(sql, params, "all")
+
+
+def execute(sql: str, params: Params = ()) -> int:
+    """Run a statement that returns no rows; how many rows it changed."""
+    return _run(sql, params, None)
