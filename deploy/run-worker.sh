@@ -12,6 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
+# A claim or a result waits at most this long for a pooled connection: a database that is away fails the
+# parse over to a 503 for its client within a second or two, instead of after the pool's default.
+export DB_POOL_TIMEOUT="${DB_POOL_TIMEOUT:-1}"
 POOL="${WORKER_POOL:-threads}"
 # Threads: a slot is a thread. Prefork (the old model, with Celery's own time limits): a slot is a process.
 if [ "$POOL" = threads ]; then SLOTS="${WORKER_CONCURRENCY:-1000}"; else SLOTS="${WORKER_CONCURRENCY:-4}"; fi

@@ -47,6 +47,8 @@ class ParseJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The API process waiting on the job (parsing.owners): when its lease lapses, the sweeper releases the hold.
+    owner = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -28,15 +28,20 @@ def channel(job_id: str) -> str:
     return f"easydown:job:{job_id}"
 
 
-def publish_done(job_id: str) -> None:
-    """Tell any waiting API process that the job changed state; best effort (waiters also poll)."""
+DONE = b"1"
+UNAVAILABLE = b"503"  # the worker could not record the job's outcome: a dependency (the database) failed
+
+
+def publish_done(job_id: str, outcome: bytes = DONE) -> None:
+    """Tell any waiting API process that the job changed state (or, with UNAVAILABLE, that the worker could
+    not record it); best effort (waiters also poll)."""
     global _sync_client
     if not settings.REDIS_URL:
         return
     try:
         if _sync_client is None:
             _sync_client = redis.Redis.from_url(settings.REDIS_URL)
-        _sync_client.publish(channel(job_id), b"1")
+        _sync_client.publish(channel(job_id), outcome)
     except redis.RedisError:
         log.warning("could not publish completion of job %s", job_id, exc_info=True)
 
@@ -49,21 +54,22 @@ class JobListener:
     that wakes the waiters whose jobs closed without a notice."""
 
     def __init__(self, closed_jobs: ClosedJobs | None = None) -> None:
-        self._waiters: dict[str, asyncio.Future[None]] = {}
+        self._waiters: dict[str, asyncio.Future[bytes | None]] = {}
         self._since: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._closed_jobs = closed_jobs
         self._subscribed = asyncio.Event()
 
-    async def register(self, job_id: str) -> asyncio.Future[None]:
-        """A future that completes when the job's notice arrives; register before enqueueing."""
+    async def register(self, job_id: str) -> asyncio.Future[bytes | None]:
+        """A future that completes with the job's notice (DONE or UNAVAILABLE; None from the poll) when it
+        arrives; register before enqueueing."""
         if self._task is None or self._task.done():
             self._subscribed.clear()
             self._task = asyncio.create_task(self._listen())
         if self._closed_jobs is not None and (self._poller is None or self._poller.done()):
             self._poller = asyncio.create_task(self._poll())
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._waiters[job_id] = future
         self._since[job_id] = time.monotonic()
         try:
@@ -106,7 +112,7 @@ class JobListener:
                         continue
                     future = self._waiters.get(message["channel"].decode().rsplit(":", 1)[-1])
                     if future is not None and not future.done():
-                        future.set_result(None)
+                        future.set_result(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - reconnect; waiters poll in the meantime

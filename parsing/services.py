@@ -23,12 +23,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.services import api_key_authenticate_request
-from billing.services import credit_capture, credit_release, credit_reserve
+from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
 from easydown import hotsql
 from easydown.ratelimits import key_usage
 
-from . import admission, notify
+from . import admission, notify, owners
 from .deadline import Deadline
 from .extractors import extractor_paths, get_extractor
 from .extractors.base import (
@@ -113,7 +113,7 @@ def _check_block_list(target: Recognition) -> None:
             raise api.ContentRestricted(extra={"reason": reason})
 
 
-def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
+def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") -> Submission:
     """Everything before the worker: returns the job to wait for, or raises an ApiError."""
     key = api_key_authenticate_request(request)
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute)
@@ -133,7 +133,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID) -> Submission:
         if settings.REDIS_URL:
             admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
         job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
-                       media_id=(target.id or "")[:200], input=text, url=target.url or text)
+                       media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner)
         job_open(job)
         _enqueue(job)
     except api.ApiError as exc:
@@ -172,9 +172,9 @@ WITH moved AS (
     RETURNING account_id
 )
 INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
-                   error_code, error_reason, created_at)
+                   error_code, error_reason, owner, created_at)
 SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'pending', 0,
-       '', '', now() FROM hold
+       '', '', %(owner)s, now() FROM hold
 RETURNING id
 """
 
@@ -217,7 +217,7 @@ def job_open(job: ParseJob) -> None:
         return
     params = {"now": timezone.now(), "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
-              "input": job.input, "url": job.url}
+              "input": job.input, "url": job.url, "owner": job.owner}
     if hotsql.one(_tables(_OPEN_SQL), params) is None:
         raise api.InsufficientCredits()
 
@@ -272,8 +272,12 @@ def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -
     if give_up is not None:
         code = "upstream_timeout" if give_up == State.TIMED_OUT else "client_gone"
         open_states = ParseJob.OPEN_STATES if give_up == State.ABANDONED else (State.PENDING, State.RUNNING)
-        closed = job_fail(job_id=job_id, user_id=user_id, code=code, reason=code, state=give_up,
-                          from_states=open_states)
+        # Out of time before any worker took it: the platform was never asked, so that is our 503, not a 504.
+        closed = give_up == State.TIMED_OUT and job_fail(
+            job_id=job_id, user_id=user_id, code="service_unavailable", reason="not_started", state=give_up,
+            from_states=[State.PENDING])
+        closed = closed or job_fail(job_id=job_id, user_id=user_id, code=code, reason=code, state=give_up,
+                                    from_states=open_states)
         if not closed and give_up == State.TIMED_OUT:
             # A worker became ready between the wait and the timeout: deliver that instead.
             if delivered := job_deliver(job_id=job_id, user_id=user_id):
@@ -290,7 +294,7 @@ def job_response_error(job: ParseJob) -> api.ApiError:
     if job.error_code == "upstream_timeout" or job.state == State.TIMED_OUT:
         return api.UpstreamTimeout()
     if job.error_code == "service_unavailable":
-        return api.ServiceUnavailable()
+        return api.ServiceUnavailable(headers={"Retry-After": "2"}, extra={"reason": job.error_reason or "unavailable"})
     return api.NoMedia(extra={"reason": job.error_reason or "upstream_error"})
 
 
@@ -346,7 +350,25 @@ def release_connection() -> None:
 
 
 def job_run(*, job_id: str) -> str:
-    """Claim the job, extract, record the outcome (ready or failed); returns a word for the task log."""
+    """Claim the job, extract, record the outcome (ready or failed); returns a word for the task log.
+
+    When the database fails under it, the waiting client is told at once (a 503 and, by its API, the credit
+    released once the database answers) instead of waiting out its timeout."""
+    try:
+        return _job_run(job_id)
+    except Exception as exc:
+        if not api.dependency_failure(exc):
+            raise
+        log.warning("job %s could not be recorded: %r", job_id, exc)
+        try:
+            release_connection()  # a broken connection is dropped, not pooled
+        except Exception:  # noqa: BLE001, S110 - it is broken already
+            pass
+        notify.publish_done(job_id, notify.UNAVAILABLE)
+        return "unavailable"
+
+
+def _job_run(job_id: str) -> str:
     job_uuid = uuid.UUID(job_id)
     job = _claim(job_uuid)
     if job is None:
@@ -415,16 +437,48 @@ def _extract(job: ParseJob) -> dict:
 
 
 def jobs_sweep(*, older_than_seconds: float) -> int:
-    """Close open jobs older than ``older_than_seconds`` (their API died); returns how many. On PostgreSQL
-    the age is measured by the database's clock, the one that stamped the jobs' creation."""
-    age = dt.timedelta(seconds=older_than_seconds)
-    if connection.vendor == "postgresql":
-        cutoff = ExpressionWrapper(Now() - Value(age), output_field=DateTimeField())
-    else:
-        cutoff = timezone.now() - age
+    """Close the open jobs nobody will settle; returns how many. Two rules: a job older than
+    ``older_than_seconds`` (its client stopped waiting long ago), and, seconds after the fact, a job whose
+    API process died (parsing.owners: its lease lapsed). On PostgreSQL ages are measured by the database's
+    clock, the one that stamped the jobs' creation."""
     swept = 0
-    stale = ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=cutoff)
+    stale = ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=_db_ago(older_than_seconds))
     for job_id, user_id in stale.values_list("pk", "user_id")[:1000]:
         swept += job_fail(job_id=job_id, user_id=user_id, code="304", reason="expired", state=State.EXPIRED,
                           from_states=ParseJob.OPEN_STATES)
+    # Only jobs older than a lease: a process that just started may not have written its first one yet.
+    owned = (ParseJob.objects.filter(state__in=ParseJob.OPEN_STATES, created_at__lt=_db_ago(settings.OWNER_LEASE_TTL))
+             .exclude(owner=""))
+    lost = owners.dead(list(owned.order_by().values_list("owner", flat=True).distinct()[:200]))
+    for job_id, user_id in owned.filter(owner__in=lost).values_list("pk", "user_id")[:1000]:
+        swept += job_fail(job_id=job_id, user_id=user_id, code="client_gone", reason="api_lost",
+                          state=State.EXPIRED, from_states=ParseJob.OPEN_STATES)
     return swept
+
+
+def _db_ago(seconds: float):
+    """The moment ``seconds`` ago, by the database's clock on PostgreSQL."""
+    age = dt.timedelta(seconds=seconds)
+    if connection.vendor == "postgresql":
+        return ExpressionWrapper(Now() - Value(age), output_field=DateTimeField())
+    return timezone.now() - age
+
+
+def jobs_abandon(*, job_ids: list[uuid.UUID]) -> int:
+    """Make sure these jobs end without a charge: their requests failed on a dependency and told their
+    clients 503, or their clients left. An open job is closed and its credit released; a delivered one (a
+    settlement that committed although its answer never reached the client) is refunded, once. Returns how
+    many changed; ids never opened are skipped."""
+    changed = 0
+    for job_id, user_id, state in ParseJob.objects.filter(pk__in=job_ids).values_list("pk", "user_id", "state"):
+        if state in ParseJob.OPEN_STATES:
+            changed += job_fail(job_id=job_id, user_id=user_id, code="client_gone", reason="dependency_failure",
+                                state=State.ABANDONED, from_states=ParseJob.OPEN_STATES)
+        elif state == State.SUCCEEDED:
+            with transaction.atomic():
+                if _transition(job_id, [State.SUCCEEDED], state=State.ABANDONED, error_code="client_gone",
+                               error_reason="answer_lost"):
+                    credit_adjust(user_id=user_id, amount=1, reference=f"refund:job:{job_id}",
+                                  note="delivered, but its request answered 503")
+                    changed += 1
+    return changed

@@ -1,23 +1,26 @@
 import datetime as dt
+import time
 import uuid
 
 import pytest
+import redis
 from django.utils import timezone
 
-from billing.models import CreditAccount, CreditHold
+from billing.models import CreditAccount, CreditHold, LedgerEntry
 from billing.services import credit_reserve
+from parsing import owners
 from parsing.models import ParseJob
-from parsing.services import job_settle, jobs_sweep
+from parsing.services import job_fail, job_settle, jobs_abandon, jobs_sweep
 from parsing.tasks import sweep_stale_jobs
 from tests.factories import make_key
 
 pytestmark = pytest.mark.django_db
 
 
-def open_job(key, *, state="running", age_seconds=0) -> ParseJob:
+def open_job(key, *, state="running", age_seconds=0, owner="") -> ParseJob:
     job = ParseJob.objects.create(id=uuid.uuid4(), user=key.user, api_key=key, platform="youtube",
                                   input="https://youtu.be/abcdefghijk", url="https://youtu.be/abcdefghijk",
-                                  state=state)
+                                  state=state, owner=owner)
     credit_reserve(user_id=key.user_id, reference=job.reference)
     ParseJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(seconds=age_seconds))
     return job
@@ -89,3 +92,60 @@ def test_a_job_that_waited_in_the_queue_past_its_clients_wait_is_not_extracted(s
     assert (job.state, job.error_code) == ("failed", "upstream_timeout")
     account = CreditAccount.objects.get(pk=key.user_id)
     assert (account.available, account.reserved) == (1, 0)
+
+
+@pytest.fixture
+def leases(settings):
+    """The owners' leases in the test Redis; Redis has vouched for leases for a minute."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.set(owners.EPOCH_KEY, str(time.time() - 60))
+    yield client
+    client.delete(owners.EPOCH_KEY, *client.keys("easydown:owner:test-*"))
+
+
+def test_the_jobs_of_a_dead_api_process_are_released_seconds_after_its_lease_lapsed(settings, leases):
+    key, _ = make_key(credits=4)
+    leases.set(owners.lease_key("test-alive"), b"1", ex=30)
+    lease = settings.OWNER_LEASE_TTL
+    orphan = open_job(key, state="pending", age_seconds=lease + 1, owner="test-dead")
+    orphan_ready = open_job(key, state="ready", age_seconds=lease + 1, owner="test-dead")
+    young = open_job(key, age_seconds=0, owner="test-dead")  # its process may not have written a lease yet
+    waited_on = open_job(key, age_seconds=lease + 1, owner="test-alive")
+    assert lease + 1 < settings.PARSE_WAIT_TIMEOUT  # the age rule alone would not touch any of them yet
+    assert sweep_stale_jobs() == 2
+    states = dict(ParseJob.objects.values_list("pk", "state"))
+    assert (states[orphan.pk], states[orphan_ready.pk]) == ("expired", "expired")
+    assert (states[young.pk], states[waited_on.pk]) == ("running", "running")
+    assert ParseJob.objects.get(pk=orphan.pk).error_reason == "api_lost"
+    account = CreditAccount.objects.get(pk=key.user_id)
+    assert (account.available, account.reserved) == (2, 2)
+
+
+def test_a_missing_lease_means_nothing_until_redis_has_kept_leases_long_enough(settings, leases):
+    """A restarted Redis has lost every lease: owners look dead, so the lease rule waits."""
+    key, _ = make_key(credits=1)
+    job = open_job(key, age_seconds=settings.OWNER_LEASE_TTL + 1, owner="test-dead")
+    leases.set(owners.EPOCH_KEY, str(time.time() - 1))
+    assert sweep_stale_jobs() == 0
+    leases.delete(owners.EPOCH_KEY)
+    assert sweep_stale_jobs() == 0
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # Redis does not answer
+    assert sweep_stale_jobs() == 0
+    assert ParseJob.objects.get(pk=job.pk).state == "running"
+
+
+def test_abandoning_releases_open_jobs_and_refunds_delivered_ones_once():
+    key, _ = make_key(credits=3)
+    pending = open_job(key, state="pending")
+    delivered = open_job(key, state="ready")
+    assert job_settle(job_id=delivered.pk, user_id=key.user_id).state == "succeeded"
+    failed = open_job(key, state="pending")
+    job_fail(job_id=failed.pk, user_id=key.user_id, code="304", reason="gone")
+    assert jobs_abandon(job_ids=[pending.pk, delivered.pk, failed.pk, uuid.uuid4()]) == 2
+    assert jobs_abandon(job_ids=[pending.pk, delivered.pk]) == 0  # once
+    states = dict(ParseJob.objects.values_list("pk", "state"))
+    assert (states[pending.pk], states[delivered.pk], states[failed.pk]) == ("abandoned", "abandoned", "failed")
+    account = CreditAccount.objects.get(pk=key.user_id)
+    assert (account.available, account.reserved) == (3, 0)
+    kinds = list(LedgerEntry.objects.filter(account_id=key.user_id).values_list("kind", "amount"))
+    assert sorted(kinds) == sorted([("topup", 3), ("capture", -1), ("adjustment", 1)])
