@@ -166,3 +166,36 @@ def test_backpressure_answers_503_at_once_and_charges_nothing(small_stack):
         t.join()
     assert sorted(r.status_code for r in results) == [200] * 6  # the admitted ones all finish
     assert balance(key.user) == (4, 0) and captures(key.user) == 6
+
+
+@pytest.fixture(scope="module")
+def beat_stack(django_db_setup, django_db_blocker):
+    """Its own stack with beat sweeping every second: this test kills its API."""
+    with django_db_blocker.unblock():
+        live = start_stack(ARTIFACTS / "beat-stack", beat=True, EASYDOWN_SWEEP_EVERY="1",
+                           EASYDOWN_PARSE_WAIT_TIMEOUT="30")
+    yield live
+    live.stop()
+
+
+def test_a_killed_api_process_leaves_no_hold_for_long(beat_stack, settings):
+    """Nobody is left to settle the job of an API that died; its lease lapses, and the sweeper releases the
+    hold seconds later, long before the job's age (the wait timeout) would."""
+    key, token = make_key(credits=2)
+    media = vid("apikill")
+    scripted.script(media, "sleep", seconds=25)  # a slow platform: the parse is in flight
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(post, beat_stack, token, {"url": YT.format(media)}, timeout=60)
+        assert wait_for(lambda: scripted.worker_pid(media) is not None, 20)
+        os.kill(beat_stack.processes["web"].pid, signal.SIGKILL)
+        killed = time.monotonic()
+        with pytest.raises(httpx.HTTPError):
+            pending.result()
+    job = ParseJob.objects.get()
+    assert job.owner, "the job names the API process waiting on it"
+    assert wait_for(lambda: not CreditHold.objects.filter(state="held").exists(), 20)
+    released_in = time.monotonic() - killed
+    assert released_in < settings.OWNER_LEASE_TTL + 5 < 30  # seconds, not the wait timeout
+    job.refresh_from_db()
+    assert (job.state, job.error_reason) == ("expired", "api_lost")
+    assert balance(key.user) == (2, 0) and captures(key.user) == 0

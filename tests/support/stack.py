@@ -98,8 +98,9 @@ def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path,
     return proc, log_path
 
 
-def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int = 20,
+def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int = 20, beat: bool = False,
                 **env_overrides: str) -> Stack:
+    """With ``beat``, also Celery beat (deploy/run-beat.sh's command), so the sweeper runs on its schedule."""
     env = stack_env(**env_overrides)
     port = free_port()
     stack = Stack(base_url=f"http://127.0.0.1:{port}")
@@ -122,6 +123,10 @@ def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int 
         "--workers", str(web_workers), "--lifespan", "off", "--no-access-log", "--no-proxy-headers",
     ], web_env, log_dir)
     stack.processes["web"] = web
+    if beat:
+        stack.processes["beat"], stack.logs["beat"] = _spawn("beat", [
+            str(BIN / "celery"), "-A", "easydown", "beat", "--loglevel=INFO",
+            f"--schedule={log_dir / 'beat-schedule'}"], env, log_dir)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for name, proc in stack.processes.items():
