@@ -4,6 +4,7 @@ with Retry-After, never 500, charges nothing, and recovers by itself."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from django.db.models import Sum
 
-from billing.models import CreditHold
+from billing.models import CreditHold, LedgerEntry
 from tests.factories import make_key
 from tests.parsing.test_parse_api import YT, assert_envelope, balance, vid
 from tests.support.stack import free_port, start_stack
@@ -47,8 +49,15 @@ class PrivateRedis:
 
     def kill(self) -> None:
         if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen one too
             self.proc.kill()
             self.proc.wait()
+
+    def freeze(self) -> None:
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.proc.send_signal(signal.SIGCONT)
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +102,30 @@ def test_redis_killed_and_restarted(redis_stack):
     assert after == [200] * 20
     assert 500 not in statuses
     assert not CreditHold.objects.filter(state="held").exists()
+
+
+def test_redis_frozen_under_load(redis_stack):
+    """SIGSTOP: Redis accepts connections and answers nothing. Requests still get an answer within about
+    two seconds (503), parses in flight finish through the database poll, and all is well after SIGCONT."""
+    from tests.parsing.test_database_faults import Load
+
+    stack, private = redis_stack
+    key, token = make_key(credits=100_000, rate_limit_per_minute=1_000_000)
+    assert parse(stack, token, vid("f0")).status_code == 200
+    with Load(stack, token, "rf") as load:
+        time.sleep(1.5)
+        private.freeze()
+        time.sleep(6)
+        private.thaw()
+        time.sleep(3)
+    assert load.broken == [] and load.statuses[500] == 0, (load.statuses, load.broken)
+    assert load.statuses[503] > 0 and load.no_retry_after == 0, load.statuses
+    assert load.slowest_503 < 2.5, (load.slowest_503, load.slowest_503_body)
+    after = [parse(stack, token, vid(f"rfa{n}")).status_code for n in range(40)]
+    assert after == [200] * 40
+    deadline = time.monotonic() + 10
+    while CreditHold.objects.filter(state="held").exists() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert not CreditHold.objects.filter(state="held").exists()
+    charged = LedgerEntry.objects.filter(account_id=key.user_id).exclude(kind="topup").aggregate(n=Sum("amount"))["n"]
+    assert -charged == load.statuses[200] + 1 + 40
