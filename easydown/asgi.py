@@ -66,7 +66,13 @@ class ApiHandler(ASGIHandler):
         body = await _read_body(receive, limit=settings.MAX_BODY_BYTES)
         if body is None:
             return  # the client left before its body arrived
-        view = asyncio.ensure_future(parse_view(ASGIRequest(scope, io.BytesIO(body))))
+        try:
+            request = ASGIRequest(scope, io.BytesIO(body))
+        except UnicodeDecodeError:  # a query string that is not UTF-8 (Django's own handler answers 400 too)
+            await _send_json(send, 400, {"status": 400, "data": None, "code": "invalid_request",
+                                         "msg": "The request line is not valid UTF-8"})
+            return
+        view = asyncio.ensure_future(parse_view(request))
         gone = asyncio.ensure_future(_disconnect(receive))
         await asyncio.wait([view, gone], return_when=asyncio.FIRST_COMPLETED)
         if not view.done():

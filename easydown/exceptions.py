@@ -63,6 +63,14 @@ class MethodNotAllowed(ApiError):
     status, code, msg = 405, "method_not_allowed", "Method not allowed"
 
 
+class IdempotencyKeyInUse(ApiError):
+    status, code, msg = 409, "idempotency_key_in_use", "A request with this Idempotency-Key is still running"
+
+
+class IdempotencyKeyReused(ApiError):
+    status, code, msg = 422, "idempotency_key_reused", "This Idempotency-Key was used with a different request"
+
+
 class PayloadTooLarge(ApiError):
     status, code, msg = 413, "payload_too_large", "Request body too large"
 

@@ -1,7 +1,7 @@
 """Fixed-window rate limits on the shared cache, and their response headers.
 
 The API's limits (per key, and failed authentications per client IP) count with one pipelined round trip
-to Redis (INCR and EXPIRE): every paid request pays for it, and django-ratelimit's counter costs three
+to Redis (SET NX EX, then INCR): every paid request pays for it, and django-ratelimit's counter costs three
 round trips and a new client object (measured in bench/parse_path.py). The dashboard's forms keep
 django-ratelimit's decorators. Fixed windows allow up to twice the limit across a window edge (the end of
 one window and the start of the next); the public docs say so.
@@ -59,9 +59,9 @@ def _count(*, group: str, key: str, period: int, increment: bool) -> tuple[int, 
     name = cache.make_key(name)
     if increment:
         pipe = client.pipeline(transaction=False)
+        pipe.set(name, 0, ex=period + 1, nx=True)  # the window's counter, expiring with it
         pipe.incr(name)
-        pipe.expire(name, period + 1, nx=True)
-        count = pipe.execute()[0]
+        count = pipe.execute()[1]
     else:
         count = int(client.get(name) or 0)
     return count, end - now

@@ -316,16 +316,20 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "easydown")
 # after their client stopped waiting, and of jobs whose API process died (below).
 SWEEP_MARGIN = env_float("EASYDOWN_SWEEP_MARGIN", 20.0)
 SWEEP_EVERY = env_float("EASYDOWN_SWEEP_EVERY", 5.0)
-# Each API process renews a lease every OWNER_LEASE_BEAT seconds; OWNER_LEASE_TTL after its last renewal
-# (it died), the sweeper's next run releases the holds of the jobs it was waiting on (parsing.owners).
+# Each API process renews a lease every OWNER_LEASE_BEAT seconds, lasting OWNER_LEASE_TTL; a lease the
+# sweeper finds missing twice, OWNER_DEAD_AFTER seconds apart, means its process died, and the holds of the
+# jobs it was waiting on are released (parsing.owners).
 OWNER_LEASE_BEAT = env_float("EASYDOWN_OWNER_LEASE_BEAT", 1.0)
 OWNER_LEASE_TTL = env_float("EASYDOWN_OWNER_LEASE_TTL", 5.0)
+OWNER_DEAD_AFTER = env_float("EASYDOWN_OWNER_DEAD_AFTER", 2.0)
 # A parse request that failed on the database (503) releases its job's credit in the background, retrying
 # once a second for this long while the database is away.
 RELEASE_RETRY_FOR = env_float("EASYDOWN_RELEASE_RETRY_FOR", 60.0)
 # The parse path gives the database this long to answer each of its two steps (submit, settle) before it
 # answers 503: a frozen database must not hold the client (parsing.api).
 DB_ANSWER_TIMEOUT = env_float("EASYDOWN_DB_ANSWER_TIMEOUT", 1.5)
+# How long an Idempotency-Key's answer is kept for replays (parsing.idempotency).
+IDEMPOTENCY_TTL = env_float("EASYDOWN_IDEMPOTENCY_TTL", 24 * 3600.0)
 CELERY_BEAT_SCHEDULE = {
     "release-stale-holds": {
         "task": "parsing.tasks.sweep_stale_jobs",

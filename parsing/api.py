@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django import db
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
 
-from . import notify, owners
+from . import idempotency, notify, owners
 from .models import ParseJob
 from .services import Submission, job_response_error, job_settle, jobs_abandon, parse_submit
 
@@ -33,30 +34,33 @@ def _threads() -> ThreadPoolExecutor:
     return _executor
 
 
+def _run_with_connection(func, kwargs: dict):
+    """Call ``func`` on this ORM thread; a connection that saw an error is dropped if it no longer answers,
+    as Django does at the end of a request."""
+    try:
+        return func(**kwargs)
+    finally:
+        conn = db.connection
+        if conn.errors_occurred:
+            if conn.connection is not None and conn.is_usable():
+                conn.errors_occurred = False
+            else:
+                conn.close()
+
+
 def in_thread(func):
     """Run blocking ORM work on this process's few ORM threads (API_DB_THREADS).
 
     Django's default gives every request a new thread, so every per-thread resource (the database
     connection, Celery's backend object) is built again for each parse. These threads are reused and
     keep them, so the API uses at most API_DB_THREADS database connections per process however many
-    requests wait; a connection that saw an error is dropped if it no longer answers, as Django does at
-    the end of a request. (A plain executor call: asgiref's sync_to_async costs more per hop, and none
-    of its context juggling is needed here.)
+    requests wait. (A plain executor call: asgiref's sync_to_async costs more per hop, and none of its
+    context juggling is needed here.)
     """
 
-    def run(**kwargs):
-        try:
-            return func(**kwargs)
-        finally:
-            conn = db.connection
-            if conn.errors_occurred:
-                if conn.connection is not None and conn.is_usable():
-                    conn.errors_occurred = False
-                else:
-                    conn.close()
-
     async def call(**kwargs):
-        return await asyncio.get_running_loop().run_in_executor(_threads(), functools.partial(run, **kwargs))
+        return await asyncio.get_running_loop().run_in_executor(
+            _threads(), functools.partial(_run_with_connection, func, kwargs))
 
     return call
 
@@ -99,25 +103,106 @@ async def wait_for_job(notice: asyncio.Future[bytes | None] | None, timeout: flo
         raise db.OperationalError("the worker could not record the job's outcome")
 
 
-async def _answer_in_time(work: asyncio.Future, job_id: uuid.UUID) -> object:
-    """The result of the job's database work, or a dependency failure (503) once it has taken
-    DB_ANSWER_TIMEOUT: a frozen database must not hold the client. The work cannot be stopped (its statement
-    may already be on the server), so when it finishes after its client was answered (or left), the job is
-    made sure to end without a charge."""
+class _Step:
+    """One database step of a parse request on an ORM thread: when it started, and whether its request
+    stopped waiting for it before it started (then it never runs)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started: float | None = None
+        self.dropped = False
+
+
+_running: dict[int, float] = {}  # id(step) → when it started, for the steps on the ORM threads now
+
+
+def _run_step(step: _Step, func, kwargs: dict):
+    with step.lock:
+        if step.dropped:
+            return None
+        step.started = time.monotonic()
+    _running[id(step)] = step.started
     try:
-        return await asyncio.wait_for(asyncio.shield(work), timeout=settings.DB_ANSWER_TIMEOUT)
-    except TimeoutError:
-        work.add_done_callback(functools.partial(_finished_late, job_id))
-        raise db.OperationalError("the database did not answer in time") from None
-    except asyncio.CancelledError:  # the client left: it gets nothing, whatever the work does
-        work.add_done_callback(functools.partial(_finished_late, job_id))
+        return _run_with_connection(func, kwargs)
+    finally:
+        _running.pop(id(step), None)
+
+
+def _database_stuck(now: float) -> bool:
+    return any(now - started > settings.DB_ANSWER_TIMEOUT for started in list(_running.values()))
+
+
+async def _answer_in_time(for_job: uuid.UUID, func, /, **kwargs) -> object:
+    """``func(**kwargs)`` on an ORM thread, or a dependency failure (503) when the database does not answer:
+    the step itself has run DB_ANSWER_TIMEOUT, or it is still queued while another step has. Time spent
+    queued behind healthy steps (a busy box) does not count. A step dropped before it started never runs; one
+    that finishes after its client was answered (or left) has its job made sure to end without a charge."""
+    step = _Step()
+    work = asyncio.get_running_loop().run_in_executor(_threads(), functools.partial(_run_step, step, func, kwargs))
+    try:
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=0.1)
+            if done:
+                return work.result()
+            now = time.monotonic()
+            if (now - step.started if step.started is not None else 0) > settings.DB_ANSWER_TIMEOUT or (
+                    step.started is None and _database_stuck(now)):
+                break
+    except asyncio.CancelledError:  # the client left: it gets nothing, whatever the step does
+        _drop(step, work, for_job)
         raise
+    _drop(step, work, for_job)
+    raise db.OperationalError("the database did not answer in time")
+
+
+def _drop(step: _Step, work: asyncio.Future, job_id: uuid.UUID) -> None:
+    with step.lock:
+        step.dropped = True
+        started = step.started is not None
+    if started:
+        work.add_done_callback(functools.partial(_finished_late, job_id))
 
 
 def _finished_late(job_id: uuid.UUID, work: asyncio.Future) -> None:
     if not work.cancelled():
         work.exception()  # seen here: its client was already answered
     release_later(job_id)
+
+
+def _replayed(replay: idempotency.Replay, headers: dict[str, str]) -> HttpResponse:
+    response = HttpResponse(replay.body, status=replay.status, content_type="application/json")
+    for name, value in {**headers, **replay.headers, "Idempotent-Replayed": "true"}.items():
+        response[name] = value
+    return response
+
+
+async def _keep_answer(submission: Submission, response: HttpResponse) -> None:
+    """Store the answer for replays when the request claimed an Idempotency-Key and its job ended with 200
+    (a result, or the documented code 304); otherwise give the key back."""
+    if submission.idempotency is None:
+        return
+    key, fingerprint = submission.idempotency
+    try:
+        if response.status_code == 200:
+            await in_thread(idempotency.remember)(user_id=submission.user_id, key=key, fingerprint=fingerprint,
+                                                  status=200, body=response.content, headers=dict(response.items()))
+        else:
+            await in_thread(idempotency.forget)(user_id=submission.user_id, key=key, fingerprint=fingerprint)
+    except Exception:  # noqa: BLE001 - the answer still goes out; an unkept claim lapses on its own
+        log.warning("could not keep the answer for Idempotency-Key of job %s", submission.job_id, exc_info=True)
+
+
+_forgetting: set[asyncio.Task[None]] = set()
+
+
+def _give_key_back(submission: Submission | None) -> None:
+    """The request ended without an answer to replay (an error after its claim): release its
+    Idempotency-Key in the background (best effort: a claim that is never released lapses)."""
+    if submission is None or submission.idempotency is None:
+        return
+    task = asyncio.get_running_loop().create_task(_keep_answer(submission, HttpResponse(status=599)))
+    _forgetting.add(task)
+    task.add_done_callback(_forgetting.discard)
 
 
 _to_release: dict[uuid.UUID, float] = {}
@@ -166,6 +251,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
     """POST /api/v1/parse {"url": "..."} → the unified result, or an error in the envelope."""
     headers: dict[str, str] = {}
     job_id: uuid.UUID | None = None
+    submission: Submission | None = None
     try:
         if request.method != "POST":
             raise api.MethodNotAllowed(headers={"Allow": "POST"})
@@ -174,39 +260,39 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         # Listen before the job exists, so its completion notice cannot be missed.
         notice = await listener().register(str(job_id)) if settings.REDIS_URL else None
         try:
-            submitting = asyncio.ensure_future(in_thread(parse_submit)(
-                request=request, job_id=job_id, owner=owners.me() if settings.REDIS_URL else ""))
-            try:
-                submission = await _answer_in_time(submitting, job_id)
-            except asyncio.CancelledError:
-                # The client left while its credit was being reserved: let the reservation finish,
-                # then give the credit back at once (not a minute later through the sweeper).
-                done = await asyncio.gather(submitting, return_exceptions=True)
-                if isinstance(done[0], Submission):
-                    await in_thread(job_settle)(job_id=job_id, user_id=done[0].user_id,
-                                                give_up=ParseJob.State.ABANDONED)
-                raise
+            # A client that leaves while its credit is being reserved gets it back at once (_answer_in_time).
+            submission = await _answer_in_time(job_id, parse_submit, request=request, job_id=job_id,
+                                               owner=owners.me() if settings.REDIS_URL else "")
             headers = submission.headers
+            if submission.replay is not None:
+                return _replayed(submission.replay, headers)
             try:
                 await wait_for_job(notice, settings.PARSE_WAIT_TIMEOUT)
             except asyncio.CancelledError:
                 # The client went away: settle without a charge, then let the cancellation proceed.
+                _give_key_back(submission)
                 await asyncio.shield(in_thread(job_settle)(job_id=job_id, user_id=submission.user_id,
                                                                give_up=ParseJob.State.ABANDONED))
                 raise
         finally:
             if notice is not None:
                 listener().unregister(str(job_id))
-        settling = asyncio.ensure_future(in_thread(job_settle)(job_id=job_id, user_id=submission.user_id,
-                                                               give_up=ParseJob.State.TIMED_OUT))
-        job = await _answer_in_time(settling, job_id)
+        job = await _answer_in_time(job_id, job_settle, job_id=job_id, user_id=submission.user_id,
+                                    give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
-            return _success(job, headers)
-        raise job_response_error(job)
+            response = _success(job, headers)
+        else:
+            error = job_response_error(job)
+            error.headers = {**headers, **error.headers}
+            response = api.error_response(error)
+        await _keep_answer(submission, response)
+        return response
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
+        _give_key_back(submission)
         return api.error_response(exc)
     except Exception as exc:
+        _give_key_back(submission)
         if api.dependency_failure(exc):
             # Redis or PostgreSQL is down or does not answer: nothing is charged. If a credit was reserved,
             # it is released as soon as the database answers again, without the sweeper.

@@ -48,7 +48,7 @@ class ParseJob(models.Model):
     ready_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The API process waiting on the job (parsing.owners): when its lease lapses, the sweeper releases the hold.
-    owner = models.CharField(max_length=80, blank=True, default="")
+    owner = models.CharField(max_length=80, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -104,3 +104,22 @@ class BlockRule(models.Model):
         if media_id and pattern == media_id.lower():
             return True
         return bool(url) and fnmatch.fnmatchcase(url.lower(), pattern)
+
+
+class IdempotencyRecord(models.Model):
+    """An ``Idempotency-Key`` claimed by an account, and the answer to replay for it (parsing.idempotency)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # null while the first request runs
+    body = models.BinaryField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

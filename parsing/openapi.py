@@ -31,8 +31,10 @@ ERRORS: tuple[ErrorCase, ...] = (
                            "region_blocked, live, drm, no_media, upstream_error, …)."),
     ErrorCase(400, ("invalid_request",), "Malformed JSON; missing, non-string, empty or over-4096-character `url`."),
     ErrorCase(405, ("method_not_allowed",), "Not a POST."),
+    ErrorCase(409, ("idempotency_key_in_use",), "A request with the same `Idempotency-Key` is still running."),
     ErrorCase(413, ("payload_too_large",), "Body over 16 KB."),
     ErrorCase(415, ("unsupported_media_type",), "Content-Type is not application/json."),
+    ErrorCase(422, ("idempotency_key_reused",), "The `Idempotency-Key` was used with a different body."),
     ErrorCase(429, ("rate_limited",), "Over the key's per-minute limit, or too many failed authentications "
                                       "from one IP. `Retry-After` says when to retry."),
     ErrorCase(451, ("content_restricted",), "An administrator blocked this content (`reason` says why)."),
@@ -186,7 +188,10 @@ def parse_operation() -> dict[str, Any]:
         "200": {
             "description": "The unified result (one credit charged), or code 304: a public link with no "
                            "downloadable media (nothing charged).",
-            "headers": {**_RATE_HEADERS, "Easydown-Job": {"schema": {"type": "string", "format": "uuid"}}},
+            "headers": {**_RATE_HEADERS, "Easydown-Job": {"schema": {"type": "string", "format": "uuid"}},
+                        "Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
+                                                "description": "This is the stored answer to an earlier "
+                                                               "request with the same Idempotency-Key."}},
             "content": {"application/json": {
                 "schema": {"oneOf": [_ref("ParseSuccess"), _ref("Error")]},
                 "examples": {"success": {"value": {"status": 200, "data": EXAMPLE_RESULT, "msg": "success"}},
@@ -203,6 +208,13 @@ def parse_operation() -> dict[str, Any]:
                        "one credit and waits for the result. Only a successful result is charged.",
         "tags": ["parse"],
         "security": [{"bearerAuth": []}],
+        "parameters": [{
+            "name": "Idempotency-Key", "in": "header", "required": False,
+            "description": "Makes a retry safe: a repeat with the same key and body within 24 hours gets the "
+                           "first answer again (with `Idempotent-Replayed: true`), runs nothing and charges "
+                           "nothing. Scoped to the account.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+        }],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ParseRequest")}}},
         "responses": responses,
     }

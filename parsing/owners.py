@@ -5,9 +5,10 @@ each API process renews a lease in Redis every LEASE_BEAT seconds (expiring afte
 dies (SIGKILL, OOM, a lost machine) its lease lapses, and the sweeper releases the holds of its open jobs
 seconds later instead of waiting for the jobs to age past the wait timeout.
 
-A lease that is missing only counts once Redis has kept leases for longer than LEASE_TTL: a restarted (empty)
-Redis, or one that does not answer, makes every owner look dead, so then the sweeper falls back to its
-age rule alone.
+A missing lease counts only when it is still missing at a second look OWNER_DEAD_AFTER seconds later: a
+restarted (empty) or thawed Redis makes every owner look dead until the live processes renew their
+leases, which they do every OWNER_LEASE_BEAT. While Redis does not answer, the sweeper has its age rule
+alone.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ import logging
 import os
 import secrets
 import socket
-import time
 
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
 log = logging.getLogger(__name__)
-EPOCH_KEY = "easydown:owners:epoch"
 _me: tuple[int, str] | None = None
 _beats: dict[int, asyncio.Task[None]] = {}
 
@@ -48,7 +47,6 @@ async def _beat() -> None:
             try:
                 async with client.pipeline(transaction=False) as pipe:
                     pipe.set(lease_key(me()), b"1", ex=max(1, round(settings.OWNER_LEASE_TTL)))
-                    pipe.set(EPOCH_KEY, str(time.time()), nx=True)
                     await pipe.execute()
             except redis.RedisError as exc:  # Redis down: the sweeper cannot read leases either
                 log.debug("owner lease not renewed: %r", exc)
@@ -67,18 +65,39 @@ def keep_alive() -> None:
         _beats[id(loop)] = loop.create_task(_beat())
 
 
+def suspect_key(owner: str) -> str:
+    return f"easydown:owner-missing:{owner}"
+
+
 def dead(owners: list[str]) -> list[str]:
-    """The owners among these whose lease lapsed; none at all while Redis cannot vouch for its leases."""
+    """The owners among these that are gone: their lease was missing at two looks at least
+    OWNER_DEAD_AFTER seconds apart (by Redis's clock). One missing lease proves nothing: Redis may just have
+    restarted, or thawed after a freeze, and the live processes' next renewal (every OWNER_LEASE_BEAT) is
+    on its way. None while Redis does not answer."""
     if not owners or not settings.REDIS_URL:
         return []
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
         try:
-            epoch, *alive = client.mget([EPOCH_KEY, *(lease_key(owner) for owner in owners)])
+            pipe = client.pipeline(transaction=False)
+            pipe.time()
+            pipe.mget([lease_key(owner) for owner in owners])
+            pipe.mget([suspect_key(owner) for owner in owners])
+            (seconds, micros), leases, suspected = pipe.execute()
+            now = seconds + micros / 1e6
+            pipe = client.pipeline(transaction=False)
+            gone = []
+            for owner, lease, since in zip(owners, leases, suspected, strict=True):
+                if lease is not None:
+                    if since is not None:
+                        pipe.delete(suspect_key(owner))  # it was only late
+                elif since is None:
+                    pipe.set(suspect_key(owner), str(now), ex=3600, nx=True)
+                elif now - float(since) >= settings.OWNER_DEAD_AFTER:
+                    gone.append(owner)
+            pipe.execute()
         finally:
             client.close()
     except redis.RedisError:
         return []
-    if epoch is None or time.time() - float(epoch) < settings.OWNER_LEASE_TTL * 2:
-        return []  # Redis has not held leases long enough for a missing one to mean anything
-    return [owner for owner, lease in zip(owners, alive, strict=True) if lease is None]
+    return gone

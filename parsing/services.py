@@ -3,6 +3,7 @@ run (in the worker), settle (exactly one terminal state, one capture or one rele
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import functools
@@ -22,13 +23,14 @@ from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.models import ApiKey
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
 from easydown import hotsql
 from easydown.ratelimits import key_usage
 
-from . import admission, notify, owners
+from . import admission, idempotency, notify, owners
 from .deadline import Deadline
 from .extractors import extractor_paths, get_extractor
 from .extractors.base import (
@@ -50,6 +52,8 @@ class Submission:
     job_id: uuid.UUID
     user_id: int
     headers: dict[str, str]
+    idempotency: tuple[str, str] | None = None  # (key, fingerprint) this request claimed
+    replay: idempotency.Replay | None = None  # the stored answer to give instead
 
 
 # --- submit (API process, one thread hop) ------------------------------------------------------------
@@ -122,24 +126,41 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
         if usage.limited:
             raise api.RateLimited()
         text = _read_url(request)
-        target = recognize(text)
-        if not target.supported or not target.platform:
-            raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
-        if not key.allows(target.platform):
-            raise api.PlatformNotAllowed()
-        if target.platform not in extractor_paths():
-            raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
-        _check_block_list(target)
-        if settings.REDIS_URL:
-            admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
-        job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
-                       media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner)
-        job_open(job)
-        _enqueue(job)
+        claimed = None
+        if (value := request.META.get(idempotency.HEADER)) is not None:
+            claimed = (idempotency.check_key(value), idempotency.fingerprint(request.body))
+            replay = idempotency.claim(user_id=key.user_id, key=claimed[0], fingerprint=claimed[1])
+            if replay is not None:
+                return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay)
+        try:
+            _open_and_enqueue(key, text, job_id, owner)
+        except BaseException:
+            if claimed is not None:
+                with contextlib.suppress(Exception):  # the database may be what failed: the claim then lapses
+                    idempotency.forget(user_id=key.user_id, key=claimed[0], fingerprint=claimed[1])
+            raise
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
         raise
-    return Submission(job_id=job_id, user_id=key.user_id, headers=headers)
+    return Submission(job_id=job_id, user_id=key.user_id, headers=headers, idempotency=claimed)
+
+
+def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str) -> None:
+    """Recognise, authorise, check the block list and admission, reserve, enqueue (or raise an ApiError)."""
+    target = recognize(text)
+    if not target.supported or not target.platform:
+        raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
+    if not key.allows(target.platform):
+        raise api.PlatformNotAllowed()
+    if target.platform not in extractor_paths():
+        raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
+    _check_block_list(target)
+    if settings.REDIS_URL:
+        admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
+    job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
+                   media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner)
+    job_open(job)
+    _enqueue(job)
 
 
 def _enqueue(job: ParseJob) -> None:
@@ -291,10 +312,10 @@ def job_response_error(job: ParseJob) -> api.ApiError:
         return api.UnsupportedUrl(extra={"reason": job.error_reason or "unsupported"})
     if job.error_code == "304":
         return api.NoMedia(extra={"reason": job.error_reason or "unavailable"})
+    if job.error_code == "service_unavailable":  # before the timeout: a job no worker started times out too
+        return api.ServiceUnavailable(headers={"Retry-After": "2"}, extra={"reason": job.error_reason or "unavailable"})
     if job.error_code == "upstream_timeout" or job.state == State.TIMED_OUT:
         return api.UpstreamTimeout()
-    if job.error_code == "service_unavailable":
-        return api.ServiceUnavailable(headers={"Retry-After": "2"}, extra={"reason": job.error_reason or "unavailable"})
     return api.NoMedia(extra={"reason": job.error_reason or "upstream_error"})
 
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from . import services
+from . import idempotency, services
 from .extractors import ytdlp  # noqa: F401 - connects the yt-dlp warm-up to worker_process_init
 
 
@@ -18,7 +18,9 @@ def sweep_stale_jobs() -> int:
     """Release the holds of jobs nobody will settle: their API process died (or lost its database) while
     the client waited. The API gives up on a job PARSE_WAIT_TIMEOUT after creating it and the worker's
     deadline ends one second later, so any job still open a few seconds after that is orphaned."""
-    return services.jobs_sweep(older_than_seconds=stale_after())
+    swept = services.jobs_sweep(older_than_seconds=stale_after())
+    idempotency.purge()  # Idempotency-Keys past their 24 hours
+    return swept
 
 
 def stale_after() -> float:

@@ -85,8 +85,8 @@ def test_the_schema_describes_the_parse_endpoint_its_auth_and_errors():
     assert parse["security"] == [{"bearerAuth": []}]
     body_schema = parse["requestBody"]["content"]["application/json"]["schema"]
     assert body_schema == {"$ref": "#/components/schemas/ParseRequest"}
-    assert set(parse["responses"]) == {"200", "400", "401", "402", "403", "405", "413", "415", "429", "451", "503",
-                                       "504"}
+    assert set(parse["responses"]) == {"200", "400", "401", "402", "403", "405", "409", "413", "415", "422", "429",
+                                       "451", "503", "504"}
     assert "Retry-After" in parse["responses"]["429"]["headers"]
     assert parse["responses"]["451"]["content"]["application/json"]["examples"]["content_restricted"]["value"][
         "code"] == "content_restricted"

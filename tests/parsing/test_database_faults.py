@@ -64,7 +64,8 @@ class Load:
                 except httpx.HTTPError as exc:
                     self.broken.append(repr(exc))
                     continue
-                self.statuses[answer.status_code] += 1
+                no_media = answer.status_code == 200 and answer.json().get("code") == 304  # free: not a result
+                self.statuses[304 if no_media else answer.status_code] += 1
                 if answer.status_code == 503:
                     if time.monotonic() - started > self.slowest_503:
                         self.slowest_503 = time.monotonic() - started

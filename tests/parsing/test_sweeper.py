@@ -1,5 +1,4 @@
 import datetime as dt
-import time
 import uuid
 
 import pytest
@@ -96,11 +95,16 @@ def test_a_job_that_waited_in_the_queue_past_its_clients_wait_is_not_extracted(s
 
 @pytest.fixture
 def leases(settings):
-    """The owners' leases in the test Redis; Redis has vouched for leases for a minute."""
+    """The owners' leases in the test Redis."""
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.set(owners.EPOCH_KEY, str(time.time() - 60))
     yield client
-    client.delete(owners.EPOCH_KEY, *client.keys("easydown:owner:test-*"))
+    client.delete(*client.keys("easydown:owner*:test-*") or ["none"])
+
+
+def missing_since(client, owner: str, seconds_ago: float) -> None:
+    """As if the sweeper had first found the owner's lease missing ``seconds_ago`` (by Redis's clock)."""
+    now, micros = client.time()
+    client.set(owners.suspect_key(owner), str(now + micros / 1e6 - seconds_ago))
 
 
 def test_the_jobs_of_a_dead_api_process_are_released_seconds_after_its_lease_lapsed(settings, leases):
@@ -112,7 +116,9 @@ def test_the_jobs_of_a_dead_api_process_are_released_seconds_after_its_lease_lap
     young = open_job(key, age_seconds=0, owner="test-dead")  # its process may not have written a lease yet
     waited_on = open_job(key, age_seconds=lease + 1, owner="test-alive")
     assert lease + 1 < settings.PARSE_WAIT_TIMEOUT  # the age rule alone would not touch any of them yet
-    assert sweep_stale_jobs() == 2
+    assert sweep_stale_jobs() == 0  # first look: missing, which proves nothing yet
+    missing_since(leases, "test-dead", settings.OWNER_DEAD_AFTER)
+    assert sweep_stale_jobs() == 2  # second look, long enough after: gone
     states = dict(ParseJob.objects.values_list("pk", "state"))
     assert (states[orphan.pk], states[orphan_ready.pk]) == ("expired", "expired")
     assert (states[young.pk], states[waited_on.pk]) == ("running", "running")
@@ -121,15 +127,19 @@ def test_the_jobs_of_a_dead_api_process_are_released_seconds_after_its_lease_lap
     assert (account.available, account.reserved) == (2, 2)
 
 
-def test_a_missing_lease_means_nothing_until_redis_has_kept_leases_long_enough(settings, leases):
-    """A restarted Redis has lost every lease: owners look dead, so the lease rule waits."""
+def test_a_lease_missing_once_or_briefly_means_nothing(settings, leases):
+    """A restarted or thawed Redis has lost every lease until the live processes renew theirs."""
     key, _ = make_key(credits=1)
-    job = open_job(key, age_seconds=settings.OWNER_LEASE_TTL + 1, owner="test-dead")
-    leases.set(owners.EPOCH_KEY, str(time.time() - 1))
+    job = open_job(key, age_seconds=settings.OWNER_LEASE_TTL + 1, owner="test-late")
     assert sweep_stale_jobs() == 0
-    leases.delete(owners.EPOCH_KEY)
+    missing_since(leases, "test-late", settings.OWNER_DEAD_AFTER / 2)
+    assert sweep_stale_jobs() == 0  # not long enough apart
+    leases.set(owners.lease_key("test-late"), b"1", ex=30)  # renewed: it was only late
     assert sweep_stale_jobs() == 0
+    assert not leases.exists(owners.suspect_key("test-late"))
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # Redis does not answer
+    leases.delete(owners.lease_key("test-late"))
+    missing_since(leases, "test-late", 60)
     assert sweep_stale_jobs() == 0
     assert ParseJob.objects.get(pk=job.pk).state == "running"
 
