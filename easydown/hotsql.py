@@ -34,7 +34,7 @@ def _run(sql: str, params: Params, fetch: str | None):
     if connection.vendor == "postgresql":
         import psycopg
 
-        connection.ensure_connection()
+        _connect()
         started = time.monotonic()
         try:
             with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
@@ -50,6 +50,25 @@ def _run(sql: str, params: Params, fetch: str | None):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return _result(cursor, fetch)
+
+
+def _connect() -> None:
+    """This thread's connection. A pool that timed out while full (every connection lent to a peer that is
+    using it: a burst) is waited on again, up to DB_BUSY_WAIT seconds; one that timed out because it could
+    not connect (the database is away) fails at once, so the parse fails over to a 503 quickly."""
+    from django.conf import settings
+    from django.db import OperationalError
+
+    give_up = time.monotonic() + settings.DB_BUSY_WAIT
+    while True:
+        try:
+            connection.ensure_connection()
+            return
+        except OperationalError:
+            pool = getattr(connection, "pool", None)
+            stats = pool.get_stats() if pool is not None else {}
+            if stats.get("pool_size", 0) < stats.get("pool_max", 1) or time.monotonic() > give_up:
+                raise
 
 
 def _result(cursor, fetch: str | None):

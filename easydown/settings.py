@@ -328,6 +328,8 @@ RELEASE_RETRY_FOR = env_float("EASYDOWN_RELEASE_RETRY_FOR", 60.0)
 # The parse path gives the database this long to answer each of its two steps (submit, settle) before it
 # answers 503: a frozen database must not hold the client (parsing.api).
 DB_ANSWER_TIMEOUT = env_float("EASYDOWN_DB_ANSWER_TIMEOUT", 1.5)
+# A pool that is full and busy (a burst, not an outage) is waited on this long by the hot statements.
+DB_BUSY_WAIT = env_float("EASYDOWN_DB_BUSY_WAIT", 10.0)
 # How long an Idempotency-Key's answer is kept for replays (parsing.idempotency).
 IDEMPOTENCY_TTL = env_float("EASYDOWN_IDEMPOTENCY_TTL", 24 * 3600.0)
 CELERY_BEAT_SCHEDULE = {

@@ -140,13 +140,15 @@ async def _answer_in_time(for_job: uuid.UUID, func, /, **kwargs) -> object:
     step = _Step()
     work = asyncio.get_running_loop().run_in_executor(_threads(), functools.partial(_run_step, step, func, kwargs))
     try:
+        limit = settings.DB_ANSWER_TIMEOUT
         while True:
-            done, _ = await asyncio.wait({work}, timeout=0.1)
+            started = step.started
+            wait = limit if started is None else max(0.0, started + limit - time.monotonic())
+            done, _ = await asyncio.wait({work}, timeout=wait)
             if done:
                 return work.result()
             now = time.monotonic()
-            if (now - step.started if step.started is not None else 0) > settings.DB_ANSWER_TIMEOUT or (
-                    step.started is None and _database_stuck(now)):
+            if (now - started >= limit) if started is not None else _database_stuck(now):
                 break
     except asyncio.CancelledError:  # the client left: it gets nothing, whatever the step does
         _drop(step, work, for_job)
