@@ -59,15 +59,20 @@ def _connect() -> None:
     from django.conf import settings
     from django.db import OperationalError
 
+    if connection.connection is not None:
+        return
+    pool = getattr(connection, "pool", None)
+    failed_before = pool.get_stats().get("connections_errors", 0) if pool is not None else 0
     give_up = time.monotonic() + settings.DB_BUSY_WAIT
     while True:
         try:
             connection.ensure_connection()
             return
         except OperationalError:
-            pool = getattr(connection, "pool", None)
             stats = pool.get_stats() if pool is not None else {}
-            if stats.get("pool_size", 0) < stats.get("pool_max", 1) or time.monotonic() > give_up:
+            outage = (stats.get("pool_size", 0) < stats.get("pool_max", 1)
+                      or stats.get("connections_errors", 0) > failed_before)  # it tried to connect, and failed
+            if outage or time.monotonic() > give_up:
                 raise
 
 
