@@ -10,6 +10,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import redis.asyncio as aioredis
 from django import db
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,7 +20,7 @@ from easydown import exceptions as api
 
 from . import idempotency, notify, owners
 from .models import ParseJob
-from .services import Submission, job_response_error, job_settle, jobs_abandon, parse_submit
+from .services import UNSETTLED_KEY, Submission, job_response_error, job_settle, jobs_abandon, parse_submit
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +96,12 @@ async def wait_for_job(notice: asyncio.Future[bytes | None] | None, timeout: flo
     raises a dependency failure (503) when the worker could not record the job's outcome."""
     if notice is None:  # no Redis: tasks ran in-process, the job is already done
         return
-    try:
-        outcome = await asyncio.wait_for(asyncio.shield(notice), timeout=timeout)
-    except TimeoutError:
+    # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation (the client leaving)
+    # that arrives as the notice does, and the view would then deliver, and charge, for nobody.
+    done, _ = await asyncio.wait({notice}, timeout=timeout)
+    if not done:
         return
-    if outcome == notify.UNAVAILABLE:
+    if notice.result() == notify.UNAVAILABLE:
         raise db.OperationalError("the worker could not record the job's outcome")
 
 
@@ -224,6 +226,34 @@ def release_later(job_id: uuid.UUID) -> None:
         _releaser[id(loop)] = loop.create_task(_release_pending())
 
 
+_noted: dict[int, object] = {}
+
+
+async def _note_unsettled(job_ids: list[uuid.UUID]) -> None:
+    """Also write the jobs down in Redis (services.UNSETTLED_KEY), so that if this process dies before it
+    has settled them, the sweeper does it; best effort (with Redis down, this process's retries remain)."""
+    if not settings.REDIS_URL:
+        return
+    loop = asyncio.get_running_loop()
+    client = _noted.get(id(loop))
+    if client is None:
+        client = _noted[id(loop)] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
+                                                            socket_connect_timeout=1)
+    try:
+        await client.zadd(UNSETTLED_KEY, {str(job_id): time.time() for job_id in job_ids}, nx=True)
+    except Exception:  # noqa: BLE001 - best effort
+        log.debug("could not note unsettled jobs in Redis", exc_info=True)
+
+
+async def _clear_unsettled(job_ids: list[uuid.UUID]) -> None:
+    client = _noted.get(id(asyncio.get_running_loop()))
+    if client is not None:
+        try:
+            await client.zrem(UNSETTLED_KEY, *(str(job_id) for job_id in job_ids))
+        except Exception:  # noqa: BLE001 - best effort: the sweeper settling them again changes nothing
+            log.debug("could not clear unsettled jobs in Redis", exc_info=True)
+
+
 async def _release_pending() -> None:
     while _to_release:
         now = time.monotonic()
@@ -234,12 +264,14 @@ async def _release_pending() -> None:
         batch = dict(_to_release)
         if not batch:
             return
+        await _note_unsettled(list(batch))
         try:
             await in_thread(jobs_abandon)(job_ids=list(batch))
         except Exception as exc:  # noqa: BLE001 - the database is still away: try again in a second
             if not api.dependency_failure(exc):
                 log.exception("could not release %d jobs", len(batch))
         else:
+            await _clear_unsettled(list(batch))
             for job_id, stamp in batch.items():
                 # Asked again while this ran (its late work finished since): that request is not served yet.
                 if _to_release.get(job_id) == stamp:

@@ -485,6 +485,30 @@ def _db_ago(seconds: float):
     return timezone.now() - age
 
 
+# Jobs an API process answered 503 for (or whose client left) and has yet to settle, scored by when: if it
+# dies first, the sweeper settles them (jobs_abandon is idempotent, so both may).
+UNSETTLED_KEY = "easydown:unsettled"
+
+
+def settle_noted_jobs(*, older_than_seconds: float) -> int:
+    """Settle the jobs API processes noted as unsettled and did not clear within ``older_than_seconds``."""
+    import redis
+
+    if not settings.REDIS_URL:
+        return 0
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        noted = client.zrangebyscore(UNSETTLED_KEY, "-inf", time.time() - older_than_seconds, start=0, num=500)
+    except redis.RedisError:
+        return 0
+    if not noted:
+        return 0
+    changed = jobs_abandon(job_ids=[uuid.UUID(raw.decode()) for raw in noted])
+    with contextlib.suppress(redis.RedisError):
+        client.zrem(UNSETTLED_KEY, *noted)
+    return changed
+
+
 def jobs_abandon(*, job_ids: list[uuid.UUID]) -> int:
     """Make sure these jobs end without a charge: their requests failed on a dependency and told their
     clients 503, or their clients left. An open job is closed and its credit released; a delivered one (a

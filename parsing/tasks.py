@@ -19,6 +19,8 @@ def sweep_stale_jobs() -> int:
     the client waited. The API gives up on a job PARSE_WAIT_TIMEOUT after creating it and the worker's
     deadline ends one second later, so any job still open a few seconds after that is orphaned."""
     swept = services.jobs_sweep(older_than_seconds=stale_after())
+    # Jobs an API process answered 503 for and did not live to settle (its retries last RELEASE_RETRY_FOR).
+    swept += services.settle_noted_jobs(older_than_seconds=settings.RELEASE_RETRY_FOR + 5)
     idempotency.purge()  # Idempotency-Keys past their 24 hours
     return swept
 

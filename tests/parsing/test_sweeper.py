@@ -1,4 +1,5 @@
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -159,3 +160,27 @@ def test_abandoning_releases_open_jobs_and_refunds_delivered_ones_once():
     assert (account.available, account.reserved) == (3, 0)
     kinds = list(LedgerEntry.objects.filter(account_id=key.user_id).values_list("kind", "amount"))
     assert sorted(kinds) == sorted([("topup", 3), ("capture", -1), ("adjustment", 1)])
+
+
+def test_jobs_a_dead_api_noted_as_unsettled_are_settled_by_the_sweeper(settings, leases):
+    """An API process answered 503 (or its client left) and died before settling: the note it left in Redis
+    lets the sweeper end the jobs uncharged, refunding a delivery that committed after the 503."""
+    from parsing.services import UNSETTLED_KEY
+
+    key, _ = make_key(credits=3)
+    delivered = open_job(key, state="ready")
+    assert job_settle(job_id=delivered.pk, user_id=key.user_id).state == "succeeded"
+    still_open = open_job(key, state="running")
+    recent = open_job(key, state="running")
+    old = time.time() - settings.RELEASE_RETRY_FOR - 10
+    leases.zadd(UNSETTLED_KEY, {str(delivered.pk): old, str(still_open.pk): old, str(recent.pk): time.time()})
+    try:
+        sweep_stale_jobs()
+        states = dict(ParseJob.objects.values_list("pk", "state"))
+        assert (states[delivered.pk], states[still_open.pk], states[recent.pk]) == ("abandoned", "abandoned",
+                                                                                     "running")
+        account = CreditAccount.objects.get(pk=key.user_id)
+        assert (account.available, account.reserved) == (2, 1)  # the refund and the release; recent still held
+        assert [m.decode() for m in leases.zrange(UNSETTLED_KEY, 0, -1)] == [str(recent.pk)]
+    finally:
+        leases.delete(UNSETTLED_KEY)
