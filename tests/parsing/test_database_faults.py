@@ -46,6 +46,7 @@ class Load:
         self.stack, self.token, self.name = stack, token, name
         self.statuses: Counter[int] = Counter()
         self.slowest_503 = 0.0
+        self.slowest = 0.0
         self.slowest_503_body = ""
         self.no_retry_after = 0
         self.broken: list[str] = []
@@ -64,6 +65,7 @@ class Load:
                 except httpx.HTTPError as exc:
                     self.broken.append(repr(exc))
                     continue
+                self.slowest = max(self.slowest, time.monotonic() - started)
                 no_media = answer.status_code == 200 and answer.json().get("code") == 304  # free: not a result
                 self.statuses[304 if no_media else answer.status_code] += 1
                 if answer.status_code == 503:
@@ -142,7 +144,10 @@ def test_the_database_fails_under_load(pg_stack, fault):
     recovery, probes = recovered(stack, token, fault, 30)
     assert recovery is not None, "did not recover by itself"
     assert load.broken == [] and load.statuses[500] == 0 and load.statuses[504] == 0, (load.statuses, load.broken)
-    assert load.statuses[503] > 0, load.statuses  # the fault was seen, and answered as a fault
+    # The fault was seen and answered as a fault; a freeze shorter than the wait may instead be sat out by
+    # parses that were already waiting on it (then every client is one of them), but never past the wait.
+    assert load.statuses[503] > 0 or fault == "frozen", load.statuses
+    assert load.slowest < 15 + 2, load.slowest
     assert load.no_retry_after == 0 and load.slowest_503 < 2.5, (load.no_retry_after, load.slowest_503,
                                                                  load.slowest_503_body)
     after = [parse(stack, token, vid(f"{fault}-after{n}")).status_code for n in range(40)]
