@@ -180,14 +180,14 @@ def _replayed(replay: idempotency.Replay, headers: dict[str, str]) -> HttpRespon
     return response
 
 
-async def _keep_answer(submission: Submission, response: HttpResponse) -> None:
+async def _keep_answer(submission: Submission, response: HttpResponse | None) -> None:
     """Store the answer for replays when the request claimed an Idempotency-Key and its job ended with 200
-    (a result, or the documented code 304); otherwise give the key back."""
+    (a result, or the documented code 304); otherwise (or with no answer at all) give the key back."""
     if submission.idempotency is None:
         return
     key, fingerprint = submission.idempotency
     try:
-        if response.status_code == 200:
+        if response is not None and response.status_code == 200:
             await in_thread(idempotency.remember)(user_id=submission.user_id, key=key, fingerprint=fingerprint,
                                                   status=200, body=response.content, headers=dict(response.items()))
         else:
@@ -204,7 +204,7 @@ def _give_key_back(submission: Submission | None) -> None:
     Idempotency-Key in the background (best effort: a claim that is never released lapses)."""
     if submission is None or submission.idempotency is None:
         return
-    task = asyncio.get_running_loop().create_task(_keep_answer(submission, HttpResponse(status=599)))
+    task = asyncio.get_running_loop().create_task(_keep_answer(submission, None))
     _forgetting.add(task)
     task.add_done_callback(_forgetting.discard)
 
