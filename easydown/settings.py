@@ -51,15 +51,15 @@ def database_from_url(url: str) -> dict:
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "easydown.postgres",
         "NAME": unquote(parts.path.lstrip("/")),
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 0 if POOL_SIZE else env_int("DB_CONN_MAX_AGE", 60),
-        # With a pool this turns on the pool's check of every connection it hands out, so a restarted
-        # PostgreSQL costs no failed request.
+        # Django's backend but for the pool's check of every connection it hands out (easydown.dbcheck: a
+        # round trip only when the socket has news), so a restarted PostgreSQL costs no failed request.
         "CONN_HEALTH_CHECKS": True,
         # The API and the worker use pools (DB_POOL_SIZE); management commands keep persistent connections.
         # A database that does not answer fails fast instead of hanging a request.
@@ -242,7 +242,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Celery's two lines per task ("received", "succeeded") at INFO cost the worker about 3% of its CPU at
+        # a few hundred parses a second and say less than the parse's own line (parsing.services: the job, its
+        # outcome and how long it took); EASYDOWN_TASK_LOG_LEVEL=INFO brings them back.
+        "celery.app.trace": {"level": env_str("EASYDOWN_TASK_LOG_LEVEL", "WARNING")},
+        "celery.worker.strategy": {"level": env_str("EASYDOWN_TASK_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # --- Parsing and billing ---------------------------------------------------------------------------
@@ -282,6 +289,16 @@ EASYDOWN_OUTBOUND_ALLOW_NETWORKS: list[str] = [
     n.strip() for n in (env_str("EASYDOWN_OUTBOUND_ALLOW_NETWORKS", "") or "").split(",") if n.strip()]
 EASYDOWN_CONNECT_TIMEOUT = env_float("EASYDOWN_CONNECT_TIMEOUT", 5.0)
 EASYDOWN_READ_TIMEOUT = env_float("EASYDOWN_READ_TIMEOUT", 15.0)
+# Result cache (parsing/resultcache.py): seconds a platform's result may be answered again from the cache,
+# well inside the life of its media URLs (the README's table gives the reasons); 0 turns it off for one.
+# EASYDOWN_RESULT_CACHE_TTL='{"tiktok": 600}' changes single platforms.
+RESULT_CACHE_TTL_DEFAULTS = {
+    "tiktok": 900, "douyin": 900, "kuaishou": 900, "weibo": 900, "xiaohongshu": 1800, "bilibili": 1800,
+    "youtube": 3600, "instagram": 3600, "twitter": 3600,
+}
+EASYDOWN_RESULT_CACHE_TTL: dict[str, int] = {**RESULT_CACHE_TTL_DEFAULTS, **env_json("EASYDOWN_RESULT_CACHE_TTL", {})}
+# A "no media" outcome (private, deleted…) is remembered this many seconds; still free.
+EASYDOWN_NEGATIVE_CACHE_TTL = env_int("EASYDOWN_NEGATIVE_CACHE_TTL", 60)
 
 # --- Celery ----------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from django import db
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
@@ -72,6 +73,8 @@ def _success(job: ParseJob, headers: dict[str, str]) -> JsonResponse:
     for name, value in headers.items():
         response[name] = value
     response["Easydown-Job"] = str(job.id)
+    if job.cached_on is not None:  # from the result cache: when that result was made
+        response["Cached-On"] = http_date(job.cached_on.timestamp())
     return response
 
 
@@ -300,6 +303,10 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             headers = submission.headers
             if submission.replay is not None:
                 return _replayed(submission.replay, headers)
+            if submission.cached is not None:  # answered, and charged, from the result cache
+                response = _success(submission.cached, headers)
+                await _keep_answer(submission, response)
+                return response
             try:
                 await wait_for_job(notice, settings.PARSE_WAIT_TIMEOUT)
             except asyncio.CancelledError:

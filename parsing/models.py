@@ -47,6 +47,8 @@ class ParseJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the result was made, if it came from the result cache (parsing/resultcache.py); null when fresh.
+    cached_on = models.DateTimeField(null=True, blank=True)
     # The API process waiting on the job (parsing.owners): when its lease lapses, the sweeper releases the hold.
     owner = models.CharField(max_length=80, blank=True, default="", db_default="")
 
@@ -98,6 +100,13 @@ class BlockRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}: {self.pattern}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        if self.is_active:  # the rule wins over the cache anyway (it is checked first); drop what it blocks
+            from .resultcache import forget_matching
+
+            forget_matching(self.platform, lambda media_id, url: self.matches(media_id=media_id, url=url))
 
     def matches(self, *, media_id: str | None, url: str | None) -> bool:
         pattern = self.pattern.strip().lower()

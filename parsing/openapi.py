@@ -29,7 +29,8 @@ ERRORS: tuple[ErrorCase, ...] = (
     ErrorCase(400, (302,), "Unsupported link, or not a single media post (`reason` says which)."),
     ErrorCase(200, (304,), "Public link but no downloadable media (`reason`: private, deleted, login_required, "
                            "region_blocked, live, drm, no_media, upstream_error, …)."),
-    ErrorCase(400, ("invalid_request",), "Malformed JSON; missing, non-string, empty or over-4096-character `url`."),
+    ErrorCase(400, ("invalid_request",), "Malformed JSON; missing, non-string, empty or over-4096-character `url`; "
+                                         "a `nocache` that is not true or false."),
     ErrorCase(405, ("method_not_allowed",), "Not a POST."),
     ErrorCase(409, ("idempotency_key_in_use",), "A request with the same `Idempotency-Key` is still running."),
     ErrorCase(413, ("payload_too_large",), "Body over 16 KB."),
@@ -73,7 +74,10 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["url"],
         "properties": {"url": {"type": "string", "minLength": 1, "maxLength": 4096,
                                "description": "A public link, or app share text that contains one.",
-                               "example": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}},
+                               "example": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+                       "nocache": {"type": "boolean", "default": False,
+                                   "description": "Parse afresh instead of answering from the result cache "
+                                                  "(and refresh the cache)."}},
     },
     "Image": {
         "type": "object", "required": ["url"],
@@ -189,6 +193,10 @@ def parse_operation() -> dict[str, Any]:
             "description": "The unified result (one credit charged), or code 304: a public link with no "
                            "downloadable media (nothing charged).",
             "headers": {**_RATE_HEADERS, "Easydown-Job": {"schema": {"type": "string", "format": "uuid"}},
+                        "Cached-On": {"schema": {"type": "string"},
+                                      "description": "Present when the result came from the result cache: the "
+                                                     "HTTP date it was made. A cached answer costs one credit, "
+                                                     "like any successful parse."},
                         "Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
                                                 "description": "This is the stored answer to an earlier "
                                                                "request with the same Idempotency-Key."}},
@@ -204,8 +212,9 @@ def parse_operation() -> dict[str, Any]:
     return {
         "operationId": "parse",
         "summary": "Parse a link into direct media URLs",
-        "description": "Recognises the platform, checks the key's permissions and the block list, reserves "
-                       "one credit and waits for the result. Only a successful result is charged.",
+        "description": "Recognises the platform, checks the key's permissions and the block list, answers "
+                       "from the result cache when the media was parsed recently (with `Cached-On`), or "
+                       "reserves one credit and waits for the result. Only a successful result is charged.",
         "tags": ["parse"],
         "security": [{"bearerAuth": []}],
         "parameters": [{

@@ -30,7 +30,7 @@ from easydown import exceptions as api
 from easydown import hotsql
 from easydown.ratelimits import key_usage
 
-from . import admission, idempotency, notify, owners
+from . import admission, idempotency, notify, owners, resultcache
 from .deadline import Deadline
 from .extractors import extractor_paths, get_extractor
 from .extractors.base import (
@@ -54,13 +54,14 @@ class Submission:
     headers: dict[str, str]
     idempotency: tuple[str, str] | None = None  # (key, fingerprint) this request claimed
     replay: idempotency.Replay | None = None  # the stored answer to give instead
+    cached: ParseJob | None = None  # answered (and charged) from the result cache: nothing to wait for
 
 
 # --- submit (API process, one thread hop) ------------------------------------------------------------
 
 
-def _read_url(request: HttpRequest) -> str:
-    """The ``url`` field of a JSON body; raises 415, 413 or 400 in the envelope."""
+def _read_request(request: HttpRequest) -> tuple[str, bool]:
+    """The ``url`` and ``nocache`` fields of a JSON body; raises 415, 413 or 400 in the envelope."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise api.UnsupportedMediaType()
@@ -101,7 +102,10 @@ def _read_url(request: HttpRequest) -> str:
         url.encode("utf-8")
     except UnicodeEncodeError:
         raise api.InvalidRequest("Field 'url' must be valid Unicode text") from None
-    return url
+    nocache = payload.get("nocache", False)
+    if not isinstance(nocache, bool):
+        raise api.InvalidRequest("Field 'nocache' must be true or false")
+    return url, nocache
 
 
 @functools.cache
@@ -125,7 +129,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
     try:
         if usage.limited:
             raise api.RateLimited()
-        text = _read_url(request)
+        text, nocache = _read_request(request)
         claimed = None
         if (value := request.META.get(idempotency.HEADER)) is not None:
             claimed = (idempotency.check_key(value), idempotency.fingerprint(request.body))
@@ -133,7 +137,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
             if replay is not None:
                 return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay)
         try:
-            _open_and_enqueue(key, text, job_id, owner)
+            cached = _open_and_enqueue(key, text, job_id, owner, nocache=nocache)
         except BaseException:
             if claimed is not None:
                 with contextlib.suppress(Exception):  # the database may be what failed: the claim then lapses
@@ -142,11 +146,13 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
         raise
-    return Submission(job_id=job_id, user_id=key.user_id, headers=headers, idempotency=claimed)
+    return Submission(job_id=job_id, user_id=key.user_id, headers=headers, idempotency=claimed, cached=cached)
 
 
-def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str) -> None:
-    """Recognise, authorise, check the block list and admission, reserve, enqueue (or raise an ApiError)."""
+def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, nocache: bool = False
+                      ) -> ParseJob | None:
+    """Recognise, authorise, check the block list, then answer from the result cache (the job, charged) or
+    check admission, reserve and enqueue (None); or raise an ApiError."""
     target = recognize(text)
     if not target.supported or not target.platform:
         raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
@@ -154,21 +160,27 @@ def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str) -> 
         raise api.PlatformNotAllowed()
     if target.platform not in extractor_paths():
         raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
-    _check_block_list(target)
-    if settings.REDIS_URL:
-        admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
+    _check_block_list(target)  # before the cache: a rule wins over a cached result
     job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
                    media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner)
+    if not nocache and (entry := resultcache.lookup(resultcache.media_key(target.platform, target.id, target.url))):
+        if entry.result is None:  # a "no media" outcome seen moments ago: the same answer, free
+            raise api.NoMedia(extra={"reason": entry.reason or "unavailable"})
+        return job_from_cache(job, entry)
+    if settings.REDIS_URL:
+        admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
     job_open(job)
-    _enqueue(job)
+    _enqueue(job, fresh=nocache)
+    return None
 
 
-def _enqueue(job: ParseJob) -> None:
+def _enqueue(job: ParseJob, *, fresh: bool = False) -> None:
     """Send the job to the worker after its row and hold are committed."""
     from .tasks import parse_job
 
     try:
-        parse_job.apply_async(args=[str(job.id)], queue=admission.queue_for(job.platform))
+        parse_job.apply_async(args=[str(job.id)], kwargs={"fresh": True} if fresh else None,
+                              queue=admission.queue_for(job.platform))
     except Exception:
         log.exception("could not enqueue job %s", job.id)
         job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
@@ -203,7 +215,7 @@ _DELIVER_SQL = """
 WITH job AS (
     UPDATE {job} SET state = 'succeeded', finished_at = %(now)s
     WHERE id = %(id)s AND state = 'ready'
-    RETURNING user_id, result
+    RETURNING user_id, result, cached_on
 ), hold AS (
     UPDATE {hold} SET state = 'captured', settled_at = %(now)s
     WHERE reference = %(reference)s AND state = 'held' AND account_id IN (SELECT user_id FROM job)
@@ -217,7 +229,31 @@ WITH job AS (
     SELECT account_id, 'capture', -1, %(reference)s, 'parse', %(now)s FROM hold
     RETURNING id
 )
-SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result FROM job)
+SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result FROM job),
+       (SELECT cached_on FROM job)
+"""
+
+# A result cache hit: the parse succeeds at once, so the credit is taken in the same statement that records
+# the job (available − 1, a hold created captured, one ledger row), or nothing is written.
+_CACHED_SQL = """
+WITH moved AS (
+    UPDATE {account} SET available = available - 1, updated_at = %(now)s
+    WHERE user_id = %(user)s AND available >= 1
+    RETURNING user_id
+), hold AS (
+    INSERT INTO {hold} (account_id, reference, state, created_at, settled_at)
+    SELECT user_id, %(reference)s, 'captured', %(now)s, %(now)s FROM moved
+    RETURNING account_id
+), job AS (
+    INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
+                       error_code, error_reason, owner, result, cached_on, created_at, ready_at, finished_at)
+    SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'succeeded', 0,
+           '', '', %(owner)s, %(result)s, %(cached_on)s, now(), %(now)s, %(now)s FROM hold
+    RETURNING user_id
+)
+INSERT INTO {ledger} (account_id, kind, amount, reference, note, created_at)
+SELECT user_id, 'capture', -1, %(reference)s, 'parse (cached)', %(now)s FROM job
+RETURNING id
 """
 
 
@@ -243,6 +279,29 @@ def job_open(job: ParseJob) -> None:
         raise api.InsufficientCredits()
 
 
+def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
+    """Record ``job`` as succeeded with the cached result and charge its one credit, in one transaction;
+    raises InsufficientCredits (nothing written). Returns the job as delivered."""
+    job.state, job.result = State.SUCCEEDED, entry.result
+    job.cached_on = dt.datetime.fromtimestamp(entry.made, dt.UTC)
+    job.ready_at = job.finished_at = timezone.now()
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            credit_reserve(user_id=job.user_id, reference=job.reference)
+            job.save(force_insert=True)
+            credit_capture(user_id=job.user_id, reference=job.reference)
+        return job
+    from psycopg.types.json import Jsonb
+
+    params = {"now": job.finished_at, "user": job.user_id, "reference": job.reference, "id": job.id,
+              "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
+              "input": job.input, "url": job.url, "owner": job.owner, "result": Jsonb(job.result),
+              "cached_on": job.cached_on}
+    if hotsql.one(_tables(_CACHED_SQL), params) is None:
+        raise api.InsufficientCredits()
+    return job
+
+
 # --- settle (compare-and-set on the job row; capture or release in the same transaction) -------------
 
 
@@ -265,15 +324,15 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
     """ready → succeeded and capture the credit, in one transaction; the delivered job (with its result),
     or None if it was not ready."""
     if connection.vendor == "postgresql":
-        delivered, charged, result = hotsql.one(_tables(_DELIVER_SQL), {"now": timezone.now(), "id": job_id,
-                                                                        "reference": f"job:{job_id}"})
+        delivered, charged, result, cached_on = hotsql.one(
+            _tables(_DELIVER_SQL), {"now": timezone.now(), "id": job_id, "reference": f"job:{job_id}"})
         if not delivered:
             return None
         if not charged:
             log.error("job %s delivered without a held credit to capture", job_id)
         if isinstance(result, str):
             result = json.loads(result)
-        return ParseJob(id=job_id, user_id=user_id, state=State.SUCCEEDED, result=result)
+        return ParseJob(id=job_id, user_id=user_id, state=State.SUCCEEDED, result=result, cached_on=cached_on)
     with transaction.atomic():
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
@@ -370,13 +429,13 @@ def release_connection() -> None:
         connection.close()
 
 
-def job_run(*, job_id: str) -> str:
+def job_run(*, job_id: str, fresh: bool = False) -> str:
     """Claim the job, extract, record the outcome (ready or failed); returns a word for the task log.
 
     When the database fails under it, the waiting client is told at once (a 503 and, by its API, the credit
     released once the database answers) instead of waiting out its timeout."""
     try:
-        return _job_run(job_id)
+        return _job_run(job_id, fresh)
     except Exception as exc:
         if not api.dependency_failure(exc):
             raise
@@ -389,7 +448,7 @@ def job_run(*, job_id: str) -> str:
         return "unavailable"
 
 
-def _job_run(job_id: str) -> str:
+def _job_run(job_id: str, fresh: bool = False) -> str:
     job_uuid = uuid.UUID(job_id)
     job = _claim(job_uuid)
     if job is None:
@@ -408,7 +467,7 @@ def _job_run(job_id: str) -> str:
         if budget <= 0:  # it waited in the queue until its client stopped waiting
             raise UpstreamTimeout("no time left")
         with deadline:
-            result = _extract(job)
+            result, entry = _extract(job, fresh=fresh, seconds=budget)
     except ExtractorError as exc:
         # Out of time, whatever the extractor made of its broken connection: a timeout.
         code, reason = ("upstream_timeout", "upstream_timeout") if deadline.expired else _error_code(exc)
@@ -424,25 +483,29 @@ def _job_run(job_id: str) -> str:
             log.exception("extractor crashed on job %s", job_id)
             job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="upstream_error")
     else:
-        _mark_ready(job_uuid, result)
-        log.info("job %s ready in %.0f ms", job_id, (time.monotonic() - started) * 1000)
+        _mark_ready(job_uuid, result, cached_on=dt.datetime.fromtimestamp(entry.made, dt.UTC) if entry else None)
+        log.info("job %s ready in %.0f ms%s", job_id, (time.monotonic() - started) * 1000,
+                 " (from the result cache)" if entry else "")
     release_connection()
     notify.publish_done(job_id)
     return "done"
 
 
-def _mark_ready(job_id: uuid.UUID, result: dict) -> None:
+def _mark_ready(job_id: uuid.UUID, result: dict, *, cached_on: dt.datetime | None = None) -> None:
     """running → ready with the result (a prepared statement on PostgreSQL: once per parse)."""
     if connection.vendor != "postgresql":
-        _transition(job_id, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now())
+        _transition(job_id, [State.RUNNING], state=State.READY, result=result, ready_at=timezone.now(),
+                    cached_on=cached_on)
         return
     from psycopg.types.json import Jsonb
 
-    hotsql.execute(f"UPDATE {ParseJob._meta.db_table} SET state = %s, result = %s, ready_at = %s "
-                   "WHERE id = %s AND state = %s", [State.READY, Jsonb(result), timezone.now(), job_id, State.RUNNING])
+    hotsql.execute(f"UPDATE {ParseJob._meta.db_table} SET state = %s, result = %s, ready_at = %s, cached_on = %s "
+                   "WHERE id = %s AND state = %s",
+                   [State.READY, Jsonb(result), timezone.now(), cached_on, job_id, State.RUNNING])
 
 
-def _extract(job: ParseJob) -> dict:
+def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0) -> tuple[dict, resultcache.Entry | None]:
+    """The job's result, and the cache entry it came from (None when this parse fetched it)."""
     from .expansion import resolve
 
     target = recognize(job.input)
@@ -451,10 +514,16 @@ def _extract(job: ParseJob) -> dict:
     extractor = get_extractor(job.platform)
     if extractor is None:
         raise UnsupportedLink(reason="platform_unavailable")
-    result = extractor.extract(target)
-    if not result.has_media:
-        raise ContentUnavailable(reason="no_media")
-    return result.to_dict()
+
+    def fetch() -> dict:
+        result = extractor.extract(target)
+        if not result.has_media:
+            raise ContentUnavailable(reason="no_media")
+        return result.to_dict()
+
+    key = resultcache.media_key(job.platform, target.id, target.url)
+    return resultcache.fetch_shared(key, platform=job.platform, media_id=target.id or "", url=target.url or "",
+                                    fetch=fetch, seconds=seconds, fresh=fresh)
 
 
 def jobs_sweep(*, older_than_seconds: float) -> int:

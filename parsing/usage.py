@@ -163,6 +163,6 @@ def recent_attempts(*, user_id: int, limit: int = 20) -> list[tuple[ParseJob, Ou
     """The user's latest parse attempts, newest first, each with its outcome."""
     jobs = ParseJob.objects.filter(user_id=user_id).select_related("api_key").only(
         "id", "platform", "input", "url", "state", "error_code", "error_reason", "created_at", "finished_at",
-        "api_key", "api_key__name",
+        "cached_on", "api_key", "api_key__name",
     )[:limit]
     return [(job, job_outcome(job)) for job in jobs]

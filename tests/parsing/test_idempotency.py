@@ -38,9 +38,10 @@ def test_a_replay_returns_the_first_answer_and_charges_once(stack):
     assert again.headers["Easydown-Job"] == first.headers["Easydown-Job"]
     assert scripted.calls(media) == 1 and ParseJob.objects.count() == 1
     assert balance(key.user) == (4, 0) and captures(key.user) == 1
-    # Without the header, the same body is a new parse.
-    assert post(stack, token, {"url": YT.format(media)}, None).status_code == 200
-    assert scripted.calls(media) == 2 and balance(key.user) == (3, 0)
+    # Without the header, the same body is a new request: a result cache hit this time, charged like any parse.
+    fresh = post(stack, token, {"url": YT.format(media)}, None)
+    assert fresh.status_code == 200 and "Cached-On" in fresh.headers and "Idempotent-Replayed" not in fresh.headers
+    assert scripted.calls(media) == 1 and balance(key.user) == (3, 0) and captures(key.user) == 2
 
 
 def test_a_stored_304_is_replayed_too(stack):
@@ -120,7 +121,8 @@ def test_a_key_is_kept_24_hours(stack, settings):
     IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=record.created_at - dt.timedelta(hours=25))
     fresh = post(stack, token, {"url": YT.format(media)}, "daily")
     assert fresh.status_code == 200 and "Idempotent-Replayed" not in fresh.headers
-    assert scripted.calls(media) == 2 and balance(key.user) == (1, 0)
+    # It ran as a new request (a new job, charged; its result came from the result cache).
+    assert ParseJob.objects.count() == 2 and balance(key.user) == (1, 0)
 
 
 @pytest.mark.parametrize("value", ["", "x" * 256, "caf\u00e9"])
