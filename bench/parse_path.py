@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,15 +35,25 @@ from bench.common import (
     wait_until_up,
 )
 
+ARTIFACTS = ROOT / "artifacts" / "bench"
+
+# Every parse is of a link never parsed before (a result cache miss, the paid path's full cost): the ids are
+# this load's own prefix, the wrk thread's number and a counter.
 WRK_SCRIPT = """
 wrk.method = "%(method)s"
 wrk.headers["Content-Type"] = "application/json"
 %(auth)s
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
 request = function()
   n = n + 1
   if wrk.method == "GET" then return wrk.format(nil, nil, nil, nil) end
-  return wrk.format(nil, nil, nil, string.format('{"url":"https://www.youtube.com/watch?v=b%%010d"}', n))
+  local link = string.format('https://www.youtube.com/watch?v=%(prefix)s%%d%%07d', tid, n)
+  return wrk.format(nil, nil, nil, '{"url":"' .. link .. '"}')
 end
 """
 
@@ -56,7 +67,10 @@ def load(url: str, *, clients: int, seconds: float, method: str, token: str | No
     """Drive ``url`` with wrk (C, two threads, ``clients`` connections) and read its summary."""
     auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % {"method": method, "auth": auth})
+        # Three characters unique to this load (with the thread digit and 7 counter digits: 11), random so
+        # that no other run's cached results are hit either.
+        prefix = "".join(secrets.choice("0123456789abcdefghijklmnopqrstuvwxyz") for _ in range(3))
+        script.write(WRK_SCRIPT % {"method": method, "auth": auth, "prefix": prefix})
     out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", script.name,
                           url], capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
@@ -103,8 +117,10 @@ def main() -> None:
     token = prepare(env)
     venv = {"VENV": str(Path(sys.executable).parent.parent)}
     api = subprocess.Popen(["bash", "deploy/run-api.sh"], cwd=ROOT, env={**env, **venv}, start_new_session=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    worker_log = (ARTIFACTS / "parse_path-worker.log").open("w")
     worker = subprocess.Popen(["bash", "deploy/run-worker.sh"], cwd=ROOT, env={**env, **venv},
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              start_new_session=True, stdout=worker_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     per_round = max(1, round(args.seconds / args.rounds))
     rounds: dict[str, list[dict]] = {"bare": [], "paid": []}

@@ -23,6 +23,7 @@ site = get_asgi_application()
 API_PREFIXES = ("/api/v1/", "/healthz", "/readyz")
 API_MIDDLEWARE: list[str] = []
 PARSE_PATH = "/api/v1/parse"
+MEDIA_PREFIX = "/api/v1/media/"
 
 
 class ApiHandler(ASGIHandler):
@@ -52,6 +53,10 @@ class ApiHandler(ASGIHandler):
         try:
             if scope["path"] == PARSE_PATH and scope["method"] == "POST":
                 await self._serve_parse(scope, timed, send)
+            elif scope["path"].startswith(MEDIA_PREFIX):
+                from parsing.tunnel import serve
+
+                await serve(scope, timed, send)
             elif scope["path"] == PARSE_PATH:
                 await self.handle(scope, timed, send)
             else:

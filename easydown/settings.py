@@ -299,6 +299,17 @@ RESULT_CACHE_TTL_DEFAULTS = {
 EASYDOWN_RESULT_CACHE_TTL: dict[str, int] = {**RESULT_CACHE_TTL_DEFAULTS, **env_json("EASYDOWN_RESULT_CACHE_TTL", {})}
 # A "no media" outcome (private, deleted…) is remembered this many seconds; still free.
 EASYDOWN_NEGATIVE_CACHE_TTL = env_int("EASYDOWN_NEGATIVE_CACHE_TTL", 60)
+# The media tunnel (parsing/tunnel.py): GET /api/v1/media/<token> streams a result's media with the headers
+# its CDN wants. Links live EASYDOWN_TUNNEL_TTL seconds; their base is EASYDOWN_PUBLIC_URL (for example
+# https://api.example.com) or, unset, the scheme and Host of the parse request.
+EASYDOWN_TUNNEL_TTL = env_int("EASYDOWN_TUNNEL_TTL", 3600)
+EASYDOWN_PUBLIC_URL = env_str("EASYDOWN_PUBLIC_URL", "") or ""
+# Extra CDN host suffixes per platform, added to the built-in allow-list: '{"tiktok": ["cdn.example.net"]}'.
+EASYDOWN_MEDIA_HOSTS: dict[str, list[str]] = env_json("EASYDOWN_MEDIA_HOSTS", {})
+# Concurrent tunnel downloads per API key; past it, 429 with Retry-After.
+EASYDOWN_TUNNEL_STREAMS_PER_KEY = env_int("EASYDOWN_TUNNEL_STREAMS_PER_KEY", 50)
+# The FFmpeg program that merges split DASH video and audio (default: the one the imageio-ffmpeg wheel ships).
+EASYDOWN_FFMPEG = env_str("EASYDOWN_FFMPEG", "") or ""
 
 # --- Celery ----------------------------------------------------------------------------------------
 

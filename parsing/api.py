@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
 
-from . import idempotency, notify, owners
+from . import idempotency, notify, owners, tunnel
 from .models import ParseJob
 from .services import UNSETTLED_KEY, Submission, job_response_error, job_settle, jobs_abandon, parse_submit
 
@@ -67,9 +67,21 @@ def in_thread(func):
     return call
 
 
-def _success(job: ParseJob, headers: dict[str, str]) -> JsonResponse:
-    response = JsonResponse({"status": 200, "data": job.result, "msg": "success"},
-                            json_dumps_params={"ensure_ascii": False})
+def public_base(request: HttpRequest) -> str:
+    """Where tunnel links point: EASYDOWN_PUBLIC_URL, or the scheme and host this request came to."""
+    if settings.EASYDOWN_PUBLIC_URL:
+        return settings.EASYDOWN_PUBLIC_URL
+    try:
+        return f"{request.scheme}://{request.get_host()}"
+    except Exception:  # noqa: BLE001 - a Host header Django refuses: links relative to the site root
+        return ""
+
+
+def _success(job: ParseJob, headers: dict[str, str], *, key_id: str = "", base_url: str = "") -> JsonResponse:
+    data = job.result
+    if isinstance(data, dict):
+        data = tunnel.add_tunnels(data, key_id=key_id, base_url=base_url)
+    response = JsonResponse({"status": 200, "data": data, "msg": "success"}, json_dumps_params={"ensure_ascii": False})
     for name, value in headers.items():
         response[name] = value
     response["Easydown-Job"] = str(job.id)
@@ -229,19 +241,27 @@ def release_later(job_id: uuid.UUID) -> None:
         _releaser[id(loop)] = loop.create_task(_release_pending())
 
 
-_noted: dict[int, object] = {}
+_async_clients: dict[int, aioredis.Redis] = {}
+
+
+def async_redis() -> aioredis.Redis | None:
+    """This event loop's Redis client with short timeouts (None without Redis), for best-effort bookkeeping."""
+    if not settings.REDIS_URL:
+        return None
+    loop = id(asyncio.get_running_loop())
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
+                                                                socket_connect_timeout=1)
+    return client
 
 
 async def _note_unsettled(job_ids: list[uuid.UUID]) -> None:
     """Also write the jobs down in Redis (services.UNSETTLED_KEY), so that if this process dies before it
     has settled them, the sweeper does it; best effort (with Redis down, this process's retries remain)."""
-    if not settings.REDIS_URL:
-        return
-    loop = asyncio.get_running_loop()
-    client = _noted.get(id(loop))
+    client = async_redis()
     if client is None:
-        client = _noted[id(loop)] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
-                                                            socket_connect_timeout=1)
+        return
     try:
         await client.zadd(UNSETTLED_KEY, {str(job_id): time.time() for job_id in job_ids}, nx=True)
     except Exception:  # noqa: BLE001 - best effort
@@ -249,7 +269,7 @@ async def _note_unsettled(job_ids: list[uuid.UUID]) -> None:
 
 
 async def _clear_unsettled(job_ids: list[uuid.UUID]) -> None:
-    client = _noted.get(id(asyncio.get_running_loop()))
+    client = async_redis()
     if client is not None:
         try:
             await client.zrem(UNSETTLED_KEY, *(str(job_id) for job_id in job_ids))
@@ -304,7 +324,8 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             if submission.replay is not None:
                 return _replayed(submission.replay, headers)
             if submission.cached is not None:  # answered, and charged, from the result cache
-                response = _success(submission.cached, headers)
+                response = _success(submission.cached, headers, key_id=submission.key_id,
+                                    base_url=public_base(request))
                 await _keep_answer(submission, response)
                 return response
             try:
@@ -321,7 +342,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         job = await _answer_in_time(job_id, job_settle, job_id=job_id, user_id=submission.user_id,
                                     give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
-            response = _success(job, headers)
+            response = _success(job, headers, key_id=submission.key_id, base_url=public_base(request))
         else:
             error = job_response_error(job)
             error.headers = {**headers, **error.headers}

@@ -69,6 +69,9 @@ def _ref(name: str) -> dict[str, str]:
 
 _HEADERS = {"type": "object", "additionalProperties": {"type": "string"},
             "description": "Request headers the download needs (User-Agent, Referer, …)."}
+_TUNNEL = {"type": "string", "format": "uri",
+           "description": "The same media through our server (GET /api/v1/media/<token>): no headers needed, "
+                          "so it works in an <a href> or a player; valid EASYDOWN_TUNNEL_TTL seconds (one hour)."}
 _SCHEMAS: dict[str, Any] = {
     "ParseRequest": {
         "type": "object", "required": ["url"],
@@ -82,7 +85,7 @@ _SCHEMAS: dict[str, Any] = {
     "Image": {
         "type": "object", "required": ["url"],
         "properties": {"url": {"type": "string", "format": "uri"}, "width": {"type": "integer", "nullable": True},
-                       "height": {"type": "integer", "nullable": True}, "headers": _HEADERS},
+                       "height": {"type": "integer", "nullable": True}, "headers": _HEADERS, "tunnel": _TUNNEL},
     },
     "Video": {
         "type": "object", "required": ["url"],
@@ -91,7 +94,10 @@ _SCHEMAS: dict[str, Any] = {
             "mimeType": {"type": "string", "nullable": True}, "width": {"type": "integer", "nullable": True},
             "height": {"type": "integer", "nullable": True}, "hasAudio": {"type": "boolean"},
             "source": {"type": "string", "enum": ["direct", "dash", "hls"]}, "bitrate": {"type": "integer"},
-            "headers": _HEADERS,
+            "headers": _HEADERS, "tunnel": _TUNNEL,
+            "mergedTunnel": {"type": "string", "format": "uri",
+                             "description": "On a video without sound when the result has audio: this video "
+                                            "and the best audio as one MP4, through the tunnel."},
         },
     },
     "Audio": {
@@ -99,7 +105,7 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "url": {"type": "string", "format": "uri"}, "mimeType": {"type": "string", "nullable": True},
             "quality": {"type": "string", "nullable": True}, "bitrate": {"type": "integer"},
-            "source": {"type": "string", "enum": ["direct", "dash", "hls"]}, "headers": _HEADERS,
+            "source": {"type": "string", "enum": ["direct", "dash", "hls"]}, "headers": _HEADERS, "tunnel": _TUNNEL,
         },
     },
     "Author": {
@@ -113,6 +119,7 @@ _SCHEMAS: dict[str, Any] = {
             "platform": {"type": "string", "enum": list(PLATFORMS)},
             "title": {"type": "string"},
             "thumbnail": {"type": "string", "nullable": True},
+            "thumbnailTunnel": _TUNNEL,
             "duration": {"type": "number", "description": "Seconds; 0 for images."},
             "images": {"type": "array", "items": _ref("Image")},
             "videos": {"type": "array", "items": _ref("Video")},
@@ -243,6 +250,45 @@ def account_operation() -> dict[str, Any]:
     }
 
 
+def _plain_error(description: str, code: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error"), "examples": {
+        code: {"value": {"status": 0, "data": None, "msg": "…", "code": code}}}}}}
+
+
+def media_operation(method: str) -> dict[str, Any]:
+    return {
+        "operationId": f"media_{method}",
+        "summary": "Download a result's media through the tunnel" if method == "get" else "The media's headers",
+        "description": "The `tunnel` (or `mergedTunnel`, `thumbnailTunnel`) link of a parse result: streams the "
+                       "media from the platform's CDN with the headers it needs. No bearer token: the link is "
+                       "signed, issued to the key that parsed, and lives `EASYDOWN_TUNNEL_TTL` seconds (one "
+                       "hour). Forwards one `bytes=` `Range` (and `If-Range`); `?download=1` adds "
+                       "`Content-Disposition: attachment`. Downloads cost no credit. A merged link remuxes a "
+                       "silent DASH video with the best audio into one fragmented MP4 (no ranges).",
+        "tags": ["media"],
+        "security": [],
+        "parameters": [
+            {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "download", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1"]}},
+            {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"},
+             "example": "bytes=0-1048575"},
+        ],
+        "responses": {
+            "200": {"description": "The media.", "content": {"*/*": {"schema": {"type": "string",
+                                                                                "format": "binary"}}}},
+            "206": {"description": "The requested byte range (`Content-Range`)."},
+            "403": _plain_error("`invalid_signature`: the link was changed or is not ours.", "invalid_signature"),
+            "410": _plain_error("`media_expired`: the link or the CDN URL behind it expired; parse again.",
+                                "media_expired"),
+            "416": {"description": "The range is outside the file."},
+            "429": _plain_error("`rate_limited`: too many concurrent downloads for the key (`Retry-After`).",
+                                "rate_limited"),
+            "502": _plain_error("`upstream_error`: the CDN failed or the address is not allowed.", "upstream_error"),
+            "504": _plain_error("`upstream_timeout`: the CDN did not answer in time.", "upstream_timeout"),
+        },
+    }
+
+
 HAND_WRITTEN = ("/api/v1/parse", "/api/v1/account")
 
 
@@ -262,7 +308,9 @@ def document_api(result: dict[str, Any], generator: Any, request: Any, public: b
     }
     # Hand-written paths first, in the order a reader needs them.
     result["paths"] = {"/api/v1/parse": {"post": parse_operation()},
-                       "/api/v1/account": {"get": account_operation()}, **result.get("paths", {})}
+                       "/api/v1/account": {"get": account_operation()},
+                       "/api/v1/media/{token}": {"get": media_operation("get"), "head": media_operation("head")},
+                       **result.get("paths", {})}
     result["security"] = [{"bearerAuth": []}]
     result.setdefault("info", {})["description"] = (
         "Call `POST /api/v1/parse` with `Authorization: Bearer ed_live_…` and a public link from TikTok, "

@@ -52,6 +52,7 @@ class Submission:
     job_id: uuid.UUID
     user_id: int
     headers: dict[str, str]
+    key_id: str = ""  # the API key's public id: tunnel links are issued to it
     idempotency: tuple[str, str] | None = None  # (key, fingerprint) this request claimed
     replay: idempotency.Replay | None = None  # the stored answer to give instead
     cached: ParseJob | None = None  # answered (and charged) from the result cache: nothing to wait for
@@ -146,7 +147,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
         raise
-    return Submission(job_id=job_id, user_id=key.user_id, headers=headers, idempotency=claimed, cached=cached)
+    return Submission(job_id=job_id, user_id=key.user_id, headers=headers, key_id=key.public_id.hex,
+                      idempotency=claimed, cached=cached)
 
 
 def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, nocache: bool = False

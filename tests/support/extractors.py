@@ -19,7 +19,7 @@ from parsing.extractors.base import (
 )
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Image, MediaResult, Video
+from parsing.schema import Audio, Image, MediaResult, Video
 
 PREFIX = f"test:{os.environ.get('EASYDOWN_TEST_RUN', '')}:extractor"
 
@@ -79,6 +79,13 @@ class ScriptedExtractor(Extractor):
             raise UpstreamFailure()
         elif action == "crash":
             raise RuntimeError("extractor bug with a secret stack trace")
+        elif action == "split":  # DASH: a video without sound and an audio track, at the given URLs
+            return MediaResult(
+                platform=target.platform or "", title=f"split {media_id}", thumbnail="https://cdn.example/t.jpg",
+                duration=3, id=media_id, url=target.url,
+                videos=[Video(url=plan["video"], quality="720p", has_audio=False, source="dash")],
+                audios=[Audio(url=plan["audio"], bitrate=128000, source="dash")],
+            )
         elif action == "empty":
             return MediaResult(platform=target.platform or "", title="nothing here")
         return MediaResult(
