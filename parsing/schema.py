@@ -22,9 +22,11 @@ class Image:
     width: int | None = None
     height: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    quoted: bool = False  # from the post this one quotes (X), listed after the post's own media
 
     def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "width": self.width, "height": self.height, "headers": self.headers}
+        return {"url": self.url, "width": self.width, "height": self.height, "headers": self.headers,
+                **({"quoted": True} if self.quoted else {})}
 
 
 @dataclass
@@ -38,12 +40,14 @@ class Video:
     source: Source = "direct"
     bitrate: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    quoted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url, "quality": self.quality, "mimeType": self.mime_type, "width": self.width,
             "height": self.height, "hasAudio": self.has_audio, "source": self.source,
             **_drop_none({"bitrate": self.bitrate}), "headers": self.headers,
+            **({"quoted": True} if self.quoted else {}),
         }
 
 

@@ -34,6 +34,7 @@ from . import admission, idempotency, notify, owners, resultcache
 from .deadline import Deadline
 from .extractors import extractor_paths, get_extractor
 from .extractors.base import (
+    SHAPE_ERRORS,
     ContentUnavailable,
     ExtractorError,
     UnsupportedLink,
@@ -518,7 +519,13 @@ def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0) -> tup
         raise UnsupportedLink(reason="platform_unavailable")
 
     def fetch() -> dict:
-        result = extractor.extract(target)
+        # The last net under every extractor's own (extractors.base.normalises): a payload of a shape nobody
+        # expected is the platform's answer we could not read, a 304 upstream_error like any other.
+        try:
+            result = extractor.extract(target)
+        except SHAPE_ERRORS as exc:
+            log.warning("job %s: %s could not read the platform's answer", job.id, job.platform, exc_info=True)
+            raise UpstreamFailure(f"unexpected payload shape: {exc!r}"[:300]) from exc
         if not result.has_media:
             raise ContentUnavailable(reason="no_media")
         return result.to_dict()

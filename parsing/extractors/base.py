@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import functools
+from collections.abc import Callable
+from typing import ClassVar, ParamSpec, TypeVar
 
 from parsing.recognition import Recognition
 from parsing.schema import MediaResult
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ExtractorError(Exception):
@@ -44,6 +49,29 @@ class UpstreamTimeout(ExtractorError):
     """The platform did not answer in time (504 upstream_timeout)."""
 
     reason, permanent = "upstream_timeout", False
+
+
+# What reading a payload of an unexpected shape raises in Python: a missing key or index, a None where a
+# dict was, a string where a number was, Infinity in a float conversion, nesting deeper than the stack.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError, RecursionError,
+                UnicodeError)
+
+
+def normalises(func: Callable[P, R]) -> Callable[P, R]:
+    """Mark a function that turns a platform payload into our shape: any shape error inside it becomes
+    UpstreamFailure (typed, so it answers 304 upstream_error and lets a caller try its fallback), never
+    an untyped exception. Errors that are already typed pass through."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ExtractorError:
+            raise
+        except SHAPE_ERRORS as exc:
+            raise UpstreamFailure(f"unexpected payload shape in {func.__qualname__}: {exc!r}"[:300]) from exc
+
+    return wrapper
 
 
 class Extractor:
