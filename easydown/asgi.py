@@ -20,6 +20,10 @@ from django.test.utils import override_settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "easydown.settings")
 site = get_asgi_application()
 
+from parsing.checks import require_valid_settings  # noqa: E402 - needs the apps loaded
+
+require_valid_settings()  # a cookies file that would fail every parse stops the start, naming the file
+
 API_PREFIXES = ("/api/v1/", "/healthz", "/readyz")
 API_MIDDLEWARE: list[str] = []
 PARSE_PATH = "/api/v1/parse"

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class ParsingConfig(AppConfig):
     name = "parsing"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the start-up checks

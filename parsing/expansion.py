@@ -43,8 +43,20 @@ def _post(url: str, platform: str) -> Recognition | None:
     return found if found.supported else None
 
 
+def _join(base: str, link: str) -> str | None:
+    """``link`` made absolute against ``base``; None when it is not a URL at all (``http://[oops``)."""
+    try:
+        url = urljoin(base, link)
+        parts = urlsplit(url)
+        parts.hostname, parts.port  # noqa: B018 - parses the authority: a malformed host or port raises here
+    except ValueError:
+        return None
+    return url
+
+
 def _page_links(page: str, base: str) -> list[str]:
-    return [urljoin(base, html.unescape(m.group(1)).strip()) for pattern in _CANONICAL for m in pattern.finditer(page)]
+    links = (_join(base, html.unescape(m.group(1)).strip()) for pattern in _CANONICAL for m in pattern.finditer(page))
+    return [link for link in links if link]
 
 
 def _read(response: httpx.Response) -> str:
@@ -71,7 +83,10 @@ def resolve(target: Recognition) -> Recognition:
                 with client.stream("GET", url) as response:
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECTS and location:
-                        url = urljoin(str(response.url), location.strip())
+                        joined = _join(str(response.url), location.strip())
+                        if joined is None:
+                            raise UpstreamFailure("short link redirected to a malformed Location")
+                        url = joined
                         found = _post(url, platform)
                         if found:
                             return found

@@ -72,6 +72,8 @@ _HEADERS = {"type": "object", "additionalProperties": {"type": "string"},
 _TUNNEL = {"type": "string", "format": "uri",
            "description": "The same media through our server (GET /api/v1/media/<token>): no headers needed, "
                           "so it works in an <a href> or a player; valid EASYDOWN_TUNNEL_TTL seconds (one hour)."}
+_QUOTED = {"type": "boolean", "description": "Present (true) on media of the post this one quotes (X), which "
+                                            "come after the post's own."}
 _SCHEMAS: dict[str, Any] = {
     "ParseRequest": {
         "type": "object", "required": ["url"],
@@ -85,7 +87,8 @@ _SCHEMAS: dict[str, Any] = {
     "Image": {
         "type": "object", "required": ["url"],
         "properties": {"url": {"type": "string", "format": "uri"}, "width": {"type": "integer", "nullable": True},
-                       "height": {"type": "integer", "nullable": True}, "headers": _HEADERS, "tunnel": _TUNNEL},
+                       "height": {"type": "integer", "nullable": True}, "headers": _HEADERS, "tunnel": _TUNNEL,
+            "quoted": _QUOTED},
     },
     "Video": {
         "type": "object", "required": ["url"],
@@ -94,7 +97,7 @@ _SCHEMAS: dict[str, Any] = {
             "mimeType": {"type": "string", "nullable": True}, "width": {"type": "integer", "nullable": True},
             "height": {"type": "integer", "nullable": True}, "hasAudio": {"type": "boolean"},
             "source": {"type": "string", "enum": ["direct", "dash", "hls"]}, "bitrate": {"type": "integer"},
-            "headers": _HEADERS, "tunnel": _TUNNEL,
+            "headers": _HEADERS, "tunnel": _TUNNEL, "quoted": _QUOTED,
             "mergedTunnel": {"type": "string", "format": "uri",
                              "description": "On a video without sound when the result has audio: this video "
                                             "and the best audio as one MP4, through the tunnel."},

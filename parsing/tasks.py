@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers that take ids and call one service."""
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 from django.conf import settings
 
 from . import idempotency, services
@@ -28,6 +28,14 @@ def sweep_stale_jobs() -> int:
 def stale_after() -> float:
     """Seconds after its creation a job that is still open has been abandoned by its API."""
     return settings.PARSE_WAIT_TIMEOUT + settings.SWEEP_MARGIN
+
+
+@worker_init.connect
+def _check_settings(**_: object) -> None:
+    """A cookies file that would fail every parse of its platform stops the worker at start, naming the file."""
+    from .checks import require_valid_settings
+
+    require_valid_settings()
 
 
 @worker_ready.connect

@@ -144,3 +144,20 @@ def test_timeouts_and_platform_failures_are_typed():
     with respx.mock() as mock, pytest.raises(UpstreamFailure):
         mock.get("https://v.douyin.com/iAbC123/").mock(side_effect=httpx.ConnectError("refused"))
         expand("https://v.douyin.com/iAbC123/")
+
+
+@pytest.mark.parametrize("location", ["http://[v.douyin.com/x", "https://[::1/oops", "http://v.douyin.com:99999/"])
+def test_a_malformed_location_is_a_typed_failure(location):
+    with respx.mock() as mock, pytest.raises(UpstreamFailure):
+        short = mock.get("https://v.douyin.com/iAbC123/").respond(302, headers={"Location": location})
+        expand("https://v.douyin.com/iAbC123/")
+    assert short.call_count == 1  # and nothing else was fetched (respx refuses any request not mocked)
+
+
+def test_a_malformed_link_in_a_page_is_skipped_for_the_next():
+    page = ('<link rel="canonical" href="https://[broken"><meta property="og:url" '
+            'content="https://www.instagram.com/p/C1a2B3c4D5e/">')
+    with respx.mock() as mock:
+        mock.get("https://www.instagram.com/share/p/BAdEf12345").respond(200, html=page)
+        target = expand("https://www.instagram.com/share/p/BAdEf12345")
+    assert target.id == "C1a2B3c4D5e"
