@@ -8,6 +8,17 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 PY=.venv/bin/python
 
+# What this run uses, for the README's manage.py commands afterwards (manage.py reads var/local.env; nothing
+# in production does).
+mkdir -p var
+{
+  echo "# Written by \`make run\` for manage.py on this checkout; never used in production."
+  echo "DJANGO_DEBUG=$DJANGO_DEBUG"
+  for name in DATABASE_URL REDIS_URL CELERY_BROKER_URL; do
+    if [ -n "${!name:-}" ]; then echo "$name=${!name}"; fi
+  done
+} > var/local.env
+
 $PY manage.py migrate --noinput >/dev/null
 $PY manage.py seeddemo --base-url "http://$HOST:$PORT"
 
