@@ -264,6 +264,10 @@ PARSE_HARD_TIME_LIMIT = env_int("EASYDOWN_PARSE_HARD_TIME_LIMIT", 60)
 # start within QUEUE_MAX_WAIT seconds gets 503 service_unavailable with Retry-After at once.
 QUEUE_MAX_WAIT = env_float("EASYDOWN_QUEUE_MAX_WAIT", PARSE_WAIT_TIMEOUT / 2)
 QUEUE_GRACE = env_int("EASYDOWN_QUEUE_GRACE", 20)
+# Platform -> Celery queue, so a slow or broken platform cannot starve the others (deploy/run-worker.sh serves
+# the queues in CELERY_QUEUE, comma-separated). Unlisted platforms use CELERY_QUEUE's default queue. Example:
+# '{"youtube": "video", "bilibili": "video", "tiktok": "short", "douyin": "short", "kuaishou": "short"}'.
+EASYDOWN_QUEUES: dict[str, str] = env_json("EASYDOWN_QUEUES", {})
 # Every worker process says it is alive this often (seconds); a queue silent for three beats has no worker.
 WORKER_HEARTBEAT = env_float("EASYDOWN_WORKER_HEARTBEAT", 5.0)
 # At most this many YouTube JavaScript challenges (a deno process each) run at once per worker process.
@@ -339,7 +343,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 _VISIBILITY = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
 CELERY_BROKER_TRANSPORT_OPTIONS = _VISIBILITY
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _VISIBILITY
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "easydown")
+# CELERY_QUEUE: the queue(s) a worker serves, comma-separated; the first is where platforms that
+# EASYDOWN_QUEUES does not route go.
+CELERY_TASK_DEFAULT_QUEUE = (env_str("CELERY_QUEUE", "easydown") or "easydown").split(",")[0].strip()
 # The sweeper (beat, every SWEEP_EVERY seconds) releases the holds of jobs still open SWEEP_MARGIN seconds
 # after their client stopped waiting, and of jobs whose API process died (below).
 SWEEP_MARGIN = env_float("EASYDOWN_SWEEP_MARGIN", 20.0)

@@ -19,7 +19,8 @@ the request is admitted: enqueueing then decides (and answers 503 itself when th
 
 A queue that no live worker serves refuses at once (``Retry-After: 5``, reason ``no_worker``): every
 worker process refreshes ``easydown:alive:<queue>`` every ``EASYDOWN_WORKER_HEARTBEAT`` seconds with a
-time-to-live of three beats, so a stopped or killed worker is noticed within three beats.
+time-to-live of three beats (a sorted set of the workers serving the queue), so a killed worker is noticed
+within three beats, and a worker that stops says so as it stops.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -45,8 +47,9 @@ ALIVE_KEY = "easydown:alive:{queue}"
 
 
 def queue_for(platform: str) -> str:
-    """The Celery queue whose workers serve this platform."""
-    return settings.CELERY_TASK_DEFAULT_QUEUE
+    """The Celery queue whose workers serve this platform: EASYDOWN_QUEUES routes platforms to queues (one
+    place), so a slow or broken platform's backlog never holds up the others; unlisted ones use the default."""
+    return settings.EASYDOWN_QUEUES.get(platform) or settings.CELERY_TASK_DEFAULT_QUEUE
 
 
 _clients: dict[int, redis.Redis] = {}
@@ -99,7 +102,7 @@ class QueueGauge:
         pipe = broker().pipeline(transaction=False)
         pipe.llen(self.queue)
         pipe.get(STARTED_KEY.format(queue=self.queue))
-        pipe.exists(ALIVE_KEY.format(queue=self.queue))
+        pipe.zcount(ALIVE_KEY.format(queue=self.queue), time.time(), "+inf")
         queued, started, alive = pipe.execute()
         with self._lock:
             # Only samples inside the window: after a quiet spell the rate is unknown (admit), not the
@@ -161,21 +164,37 @@ def admit(platform: str) -> None:
 # --- the workers' side ------------------------------------------------------------------------------
 
 
-def beat(queues: list[str]) -> None:
-    """Say that a live worker serves these queues (for three beats)."""
-    ttl = max(1, round(3 * settings.WORKER_HEARTBEAT))
+def beat(queues: list[str], worker: str) -> None:
+    """Say that ``worker`` serves these queues, for three beats: each queue's live workers are a sorted set
+    (member: the worker, score: when its word lapses), so one worker leaving says nothing about the others."""
+    ttl = max(1.0, 3 * settings.WORKER_HEARTBEAT)
+    now = time.time()
     pipe = broker().pipeline(transaction=False)
     for queue in queues:
-        pipe.set(ALIVE_KEY.format(queue=queue), "1", ex=ttl)
+        key = ALIVE_KEY.format(queue=queue)
+        pipe.zadd(key, {worker: now + ttl})
+        pipe.zremrangebyscore(key, "-inf", now - ttl)  # words of workers that died long ago
+        pipe.expire(key, int(ttl) * 2 + 1)
     pipe.execute()
 
 
-def start_heartbeat(queues: list[str]) -> threading.Thread:
+def leave(queues: list[str], worker: str) -> None:
+    """A worker stopping says so at once, so its queues answer 503 no_worker now rather than in three beats
+    (when it was the last one serving them)."""
+    pipe = broker().pipeline(transaction=False)
+    for queue in queues:
+        pipe.zrem(ALIVE_KEY.format(queue=queue), worker)
+    pipe.execute()
+
+
+def start_heartbeat(queues: list[str], worker: str = "") -> threading.Thread:
     """Beat now (before the worker says it is ready), then every EASYDOWN_WORKER_HEARTBEAT seconds."""
+
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
 
     def safe_beat() -> None:
         try:
-            beat(queues)
+            beat(queues, worker)
         except Exception:  # noqa: BLE001 - a missed beat must never stop the next ones
             log.warning("worker heartbeat failed", exc_info=True)
 
@@ -194,6 +213,7 @@ def start_heartbeat(queues: list[str]) -> threading.Thread:
 def live_queues(queues: list[str]) -> dict[str, bool]:
     """Which of these queues a live worker serves (for /readyz)."""
     pipe = broker().pipeline(transaction=False)
+    now = time.time()
     for queue in queues:
-        pipe.exists(ALIVE_KEY.format(queue=queue))
+        pipe.zcount(ALIVE_KEY.format(queue=queue), now, "+inf")
     return {queue: bool(alive) for queue, alive in zip(queues, pipe.execute(), strict=True)}

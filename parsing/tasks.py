@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers that take ids and call one service."""
 
 from celery import shared_task
-from celery.signals import worker_init, worker_ready
+from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 
 from . import idempotency, services
@@ -44,4 +44,27 @@ def _start_heartbeat(sender=None, **_: object) -> None:
     from . import admission
 
     queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender is not None else []
-    admission.start_heartbeat(queues or [settings.CELERY_TASK_DEFAULT_QUEUE])
+    _serving[:] = queues or [settings.CELERY_TASK_DEFAULT_QUEUE]
+    admission.start_heartbeat(_serving, _worker_name(sender))
+
+
+_serving: list[str] = []
+
+
+def _worker_name(sender) -> str:
+    import os
+    import socket
+
+    return f"{getattr(sender, 'hostname', None) or socket.gethostname()}:{os.getpid()}"
+
+
+@worker_shutdown.connect
+def _leave(sender=None, **_: object) -> None:
+    """Stopping: this worker's queues stop counting on it at once."""
+    from . import admission
+
+    if _serving:
+        try:
+            admission.leave(_serving, _worker_name(sender))
+        except Exception:  # noqa: BLE001 - Redis away: the word lapses in three beats anyway
+            pass
