@@ -17,6 +17,8 @@ from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.test.utils import override_settings
 
+from easydown import requestid
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "easydown.settings")
 site = get_asgi_application()
 
@@ -145,6 +147,8 @@ def _body_deadline(receive, seconds: float):
 
 
 async def _send_json(send, status: int, body: dict) -> None:
+    if request_id := requestid.current():
+        body = {**body, "requestId": request_id}
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
@@ -155,7 +159,11 @@ async def _send_json(send, status: int, body: dict) -> None:
 api = ApiHandler()
 
 
-async def application(scope, receive, send):
+async def _route(scope, receive, send):
     if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
         return await api(scope, receive, send)
     return await site(scope, receive, send)
+
+
+# Every request gets its id (X-Request-Id back, requestId in the error envelope, requestId in its log lines).
+application = requestid.asgi(_route)

@@ -28,7 +28,12 @@ class ApiError(Exception):
         super().__init__(self.msg)
 
     def body(self) -> dict[str, Any]:
-        return {"status": self.status, "data": None, "msg": self.msg, "code": self.code, **self.extra}
+        from .requestid import current
+
+        body = {"status": self.status, "data": None, "msg": self.msg, "code": self.code, **self.extra}
+        if request_id := current():
+            body["requestId"] = request_id
+        return body
 
 
 class InvalidRequest(ApiError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import threading
@@ -61,8 +62,9 @@ def in_thread(func):
     """
 
     async def call(**kwargs):
+        # The request's context (its id, for the log lines the work writes) goes along to the thread.
         return await asyncio.get_running_loop().run_in_executor(
-            _threads(), functools.partial(_run_with_connection, func, kwargs))
+            _threads(), contextvars.copy_context().run, functools.partial(_run_with_connection, func, kwargs))
 
     return call
 
@@ -155,7 +157,8 @@ async def _answer_in_time(for_job: uuid.UUID, func, /, **kwargs) -> object:
     queued behind healthy steps (a busy box) does not count. A step dropped before it started never runs; one
     that finishes after its client was answered (or left) has its job made sure to end without a charge."""
     step = _Step()
-    work = asyncio.get_running_loop().run_in_executor(_threads(), functools.partial(_run_step, step, func, kwargs))
+    work = asyncio.get_running_loop().run_in_executor(_threads(), contextvars.copy_context().run,
+                                                      functools.partial(_run_step, step, func, kwargs))
     try:
         limit = settings.DB_ANSWER_TIMEOUT
         while True:

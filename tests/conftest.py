@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,31 @@ import redis
 from tests.support.stack import Stack, start_stack
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+_STARTED = time.time()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _in_process_log():
+    """The test process's own log lines also go to a file, so the scan below covers them too."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    handler = logging.FileHandler(ARTIFACTS / f"test-run-{os.environ.get('EASYDOWN_TEST_RUN', 'local')}.log", mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    yield
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No token, cookie or password in any log line a full run wrote (the stacks' and this process's):
+    a finding fails the run."""
+    from tests.support.logscan import logs_since, scan
+
+    findings = scan(logs_since(ARTIFACTS, _STARTED))
+    if findings:
+        print("\nSecrets in the logs of this run:\n  " + "\n  ".join(findings[:50]))
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)
