@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-20}"
+# Prometheus: every process on the box writes its metrics here and GET /metrics adds them up (clear it
+# when the box boots; a tmpfs is a good place).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-var/metrics}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 # Thousands of waiting parses need thousands of sockets: raise the soft open-file limit to the hard one.
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 exec "${VENV:-.venv}/bin/uvicorn" easydown.asgi:application \

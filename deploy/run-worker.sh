@@ -18,8 +18,14 @@ export DB_POOL_TIMEOUT="${DB_POOL_TIMEOUT:-1}"
 POOL="${WORKER_POOL:-threads}"
 # Threads: a slot is a thread. Prefork (the old model, with Celery's own time limits): a slot is a process.
 if [ "$POOL" = threads ]; then SLOTS="${WORKER_CONCURRENCY:-1000}"; else SLOTS="${WORKER_CONCURRENCY:-4}"; fi
+# Prometheus: every process on the box writes its metrics here and GET /metrics adds them up (clear it
+# when the box boots; a tmpfs is a good place).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-var/metrics}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 # Thousands of waiting parses need thousands of sockets: raise the soft open-file limit to the hard one.
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
-exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel="${WORKER_LOG_LEVEL:-INFO}" \
+# The worker logs through settings.LOGGING (JSON lines): LOG_LEVEL sets its level (WORKER_LOG_LEVEL still works).
+export LOG_LEVEL="${LOG_LEVEL:-${WORKER_LOG_LEVEL:-INFO}}"
+exec "${VENV:-.venv}/bin/celery" -A easydown worker --loglevel="$LOG_LEVEL" \
   --pool="$POOL" --concurrency="$SLOTS" -Q "${CELERY_QUEUE:-easydown}" \
   -n "${WORKER_NAME:-worker}@%h" --without-gossip --without-mingle

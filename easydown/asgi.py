@@ -17,7 +17,7 @@ from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.test.utils import override_settings
 
-from easydown import requestid
+from easydown import metrics, requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "easydown.settings")
 site = get_asgi_application()
@@ -26,7 +26,7 @@ from parsing.checks import require_valid_settings  # noqa: E402 - needs the apps
 
 require_valid_settings()  # a cookies file that would fail every parse stops the start, naming the file
 
-API_PREFIXES = ("/api/v1/", "/healthz", "/readyz")
+API_PREFIXES = ("/api/v1/", "/healthz", "/readyz", "/metrics")
 API_MIDDLEWARE: list[str] = []
 PARSE_PATH = "/api/v1/parse"
 MEDIA_PREFIX = "/api/v1/media/"
@@ -59,6 +59,8 @@ class ApiHandler(ASGIHandler):
         try:
             if scope["path"] == PARSE_PATH and scope["method"] == "POST":
                 await self._serve_parse(scope, timed, send)
+            elif scope["path"] == "/metrics":
+                await metrics.serve(scope, timed, send)
             elif scope["path"].startswith(MEDIA_PREFIX):
                 from parsing.tunnel import serve
 
@@ -160,9 +162,23 @@ api = ApiHandler()
 
 
 async def _route(scope, receive, send):
-    if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
-        return await api(scope, receive, send)
-    return await site(scope, receive, send)
+    if scope["type"] != "http":
+        return await site(scope, receive, send)
+    status = 0
+
+    async def counted(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        if scope["path"].startswith(API_PREFIXES):
+            return await api(scope, receive, counted)
+        return await site(scope, receive, counted)
+    finally:
+        if status:
+            metrics.REQUESTS.labels(metrics.endpoint_of(scope["path"]), str(status)).inc()
 
 
 # Every request gets its id (X-Request-Id back, requestId in the error envelope, requestId in its log lines).

@@ -268,6 +268,8 @@ PARSE_HARD_TIME_LIMIT = env_int("EASYDOWN_PARSE_HARD_TIME_LIMIT", 60)
 # start within QUEUE_MAX_WAIT seconds gets 503 service_unavailable with Retry-After at once.
 QUEUE_MAX_WAIT = env_float("EASYDOWN_QUEUE_MAX_WAIT", PARSE_WAIT_TIMEOUT / 2)
 QUEUE_GRACE = env_int("EASYDOWN_QUEUE_GRACE", 20)
+# GET /metrics (Prometheus) answers only with "Authorization: Bearer <this>"; unset, it does not exist.
+EASYDOWN_METRICS_TOKEN = env_str("EASYDOWN_METRICS_TOKEN", "") or ""
 # Platform -> Celery queue, so a slow or broken platform cannot starve the others (deploy/run-worker.sh serves
 # the queues in CELERY_QUEUE, comma-separated). Unlisted platforms use CELERY_QUEUE's default queue. Example:
 # '{"youtube": "video", "bilibili": "video", "tiktok": "short", "douyin": "short", "kuaishou": "short"}'.

@@ -19,6 +19,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
+from easydown import metrics
 
 from . import idempotency, notify, owners, tunnel
 from .models import ParseJob
@@ -191,6 +192,12 @@ def _finished_late(job_id: uuid.UUID, work: asyncio.Future) -> None:
     release_later(job_id)
 
 
+def _measure(submission: Submission, outcome: str, started: float) -> None:
+    """Count a parse that reached its platform's queue or the cache, and how long its answer took."""
+    metrics.PARSES.labels(submission.platform, outcome).inc()
+    metrics.PARSE_SECONDS.labels(submission.platform).observe(time.monotonic() - started)
+
+
 def _replayed(replay: idempotency.Replay, headers: dict[str, str]) -> HttpResponse:
     response = HttpResponse(replay.body, status=replay.status, content_type="application/json")
     for name, value in {**headers, **replay.headers, "Idempotent-Replayed": "true"}.items():
@@ -312,6 +319,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
     headers: dict[str, str] = {}
     job_id: uuid.UUID | None = None
     submission: Submission | None = None
+    started = time.monotonic()
     try:
         if request.method != "POST":
             raise api.MethodNotAllowed(headers={"Allow": "POST"})
@@ -330,6 +338,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                 response = _success(submission.cached, headers, key_id=submission.key_id,
                                     base_url=public_base(request))
                 await _keep_answer(submission, response)
+                _measure(submission, "cached", started)
                 return response
             try:
                 await wait_for_job(notice, settings.PARSE_WAIT_TIMEOUT)
@@ -346,10 +355,12 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                                     give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
             response = _success(job, headers, key_id=submission.key_id, base_url=public_base(request))
+            _measure(submission, "succeeded", started)
         else:
             error = job_response_error(job)
             error.headers = {**headers, **error.headers}
             response = api.error_response(error)
+            _measure(submission, str(job.error_reason or job.error_code or job.state), started)
         await _keep_answer(submission, response)
         return response
     except api.ApiError as exc:

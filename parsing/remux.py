@@ -23,6 +23,7 @@ import httpx
 from django.conf import settings
 
 from easydown import exceptions as api
+from easydown import metrics
 
 from . import tunnel
 
@@ -116,6 +117,7 @@ async def stream_merged(send, claims: dict[str, Any], *, head: bool, download: b
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 started = True
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            metrics.TUNNEL_BYTES.labels(platform).inc(len(chunk))
             await slot.refresh()
         code = await process.wait()
         message = (await errors).decode(errors="replace").strip()

@@ -27,7 +27,7 @@ from accounts.models import ApiKey
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
-from easydown import hotsql
+from easydown import hotsql, metrics
 from easydown.ratelimits import key_usage
 
 from . import admission, idempotency, notify, owners, resultcache
@@ -57,6 +57,7 @@ class Submission:
     idempotency: tuple[str, str] | None = None  # (key, fingerprint) this request claimed
     replay: idempotency.Replay | None = None  # the stored answer to give instead
     cached: ParseJob | None = None  # answered (and charged) from the result cache: nothing to wait for
+    platform: str = ""
 
 
 # --- submit (API process, one thread hop) ------------------------------------------------------------
@@ -139,7 +140,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
             if replay is not None:
                 return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay)
         try:
-            cached = _open_and_enqueue(key, text, job_id, owner, nocache=nocache)
+            platform, cached = _open_and_enqueue(key, text, job_id, owner, nocache=nocache)
         except BaseException:
             if claimed is not None:
                 with contextlib.suppress(Exception):  # the database may be what failed: the claim then lapses
@@ -149,13 +150,13 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
         exc.headers = {**headers, **exc.headers}
         raise
     return Submission(job_id=job_id, user_id=key.user_id, headers=headers, key_id=key.public_id.hex,
-                      idempotency=claimed, cached=cached)
+                      idempotency=claimed, cached=cached, platform=platform)
 
 
 def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, nocache: bool = False
-                      ) -> ParseJob | None:
-    """Recognise, authorise, check the block list, then answer from the result cache (the job, charged) or
-    check admission, reserve and enqueue (None); or raise an ApiError."""
+                      ) -> tuple[str, ParseJob | None]:
+    """Recognise, authorise, check the block list, then answer from the result cache (the platform and the
+    job, charged) or check admission, reserve and enqueue (the platform and None); or raise an ApiError."""
     target = recognize(text)
     if not target.supported or not target.platform:
         raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
@@ -169,12 +170,12 @@ def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, 
     if not nocache and (entry := resultcache.lookup(resultcache.media_key(target.platform, target.id, target.url))):
         if entry.result is None:  # a "no media" outcome seen moments ago: the same answer, free
             raise api.NoMedia(extra={"reason": entry.reason or "unavailable"})
-        return job_from_cache(job, entry)
+        return target.platform, job_from_cache(job, entry)
     if settings.REDIS_URL:
         admission.admit(target.platform)  # 503 at once, before anything is reserved, when overloaded
     job_open(job)
     _enqueue(job, fresh=nocache)
-    return None
+    return target.platform, None
 
 
 def _enqueue(job: ParseJob, *, fresh: bool = False) -> None:
@@ -274,12 +275,14 @@ def job_open(job: ParseJob) -> None:
         with transaction.atomic():
             job.save(force_insert=True)
             credit_reserve(user_id=job.user_id, reference=job.reference)
+        metrics.CREDITS.labels("reserved").inc()
         return
     params = {"now": timezone.now(), "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
               "input": job.input, "url": job.url, "owner": job.owner}
     if hotsql.one(_tables(_OPEN_SQL), params) is None:
         raise api.InsufficientCredits()
+    metrics.CREDITS.labels("reserved").inc()
 
 
 def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
@@ -293,6 +296,7 @@ def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
             credit_reserve(user_id=job.user_id, reference=job.reference)
             job.save(force_insert=True)
             credit_capture(user_id=job.user_id, reference=job.reference)
+        metrics.CREDITS.labels("captured").inc()
         return job
     from psycopg.types.json import Jsonb
 
@@ -302,6 +306,7 @@ def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
               "cached_on": job.cached_on}
     if hotsql.one(_tables(_CACHED_SQL), params) is None:
         raise api.InsufficientCredits()
+    metrics.CREDITS.labels("captured").inc()
     return job
 
 
@@ -319,7 +324,9 @@ def job_fail(*, job_id: uuid.UUID, user_id: int, code: str, reason: str, state: 
         if not _transition(job_id, from_states, state=state, error_code=code, error_reason=reason,
                            finished_at=timezone.now()):
             return False
-        credit_release(user_id=user_id, reference=f"job:{job_id}")
+        released = credit_release(user_id=user_id, reference=f"job:{job_id}")
+    if released:
+        metrics.CREDITS.labels("released").inc()
     return True
 
 
@@ -333,6 +340,8 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
             return None
         if not charged:
             log.error("job %s delivered without a held credit to capture", job_id)
+        else:
+            metrics.CREDITS.labels("captured").inc()
         if isinstance(result, str):
             result = json.loads(result)
         return ParseJob(id=job_id, user_id=user_id, state=State.SUCCEEDED, result=result, cached_on=cached_on)
@@ -340,6 +349,7 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
         credit_capture(user_id=user_id, reference=f"job:{job_id}")
+    metrics.CREDITS.labels("captured").inc()
     return ParseJob.objects.get(pk=job_id)
 
 
@@ -603,5 +613,6 @@ def jobs_abandon(*, job_ids: list[uuid.UUID]) -> int:
                                error_reason="answer_lost"):
                     credit_adjust(user_id=user_id, amount=1, reference=f"refund:job:{job_id}",
                                   note="delivered, but its request answered 503")
+                    metrics.CREDITS.labels("refunded").inc()
                     changed += 1
     return changed

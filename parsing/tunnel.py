@@ -41,6 +41,7 @@ from django.conf import settings
 from django.core import signing
 
 from easydown import exceptions as api
+from easydown import metrics
 
 from .extractors.headers import download_headers
 from .http import BROWSER_UA, _ssl_context, is_allowed_address, proxy_for
@@ -598,8 +599,10 @@ async def _stream(scope, send, claims: dict[str, Any], *, head: bool, download: 
         if head:
             await send({"type": "http.response.body", "body": b""})
             return
+        sent = metrics.TUNNEL_BYTES.labels(platform)
         async for chunk in upstream.aiter_raw(CHUNK):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            sent.inc(len(chunk))
             await slot.refresh()
         await send({"type": "http.response.body", "body": b""})
     finally:

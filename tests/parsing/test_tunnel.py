@@ -18,7 +18,7 @@ from tests.factories import make_key
 from tests.parsing.test_parse_api import YT, vid
 from tests.support import extractors as scripted
 from tests.support.origin import REFERER, Origin, content
-from tests.support.stack import start_stack
+from tests.support.stack import METRICS_TOKEN, start_stack
 
 HEADERS = {"User-Agent": "Mozilla/5.0 (X11) Test", "Referer": REFERER}
 SIZE = 3 * 1024 * 1024 + 17
@@ -80,6 +80,10 @@ def test_a_full_download_carries_the_cdn_headers_and_none_of_its_cookies(tstack,
     assert "set-cookie" not in response.headers and "content-disposition" not in response.headers
     seen = origin.requests[-1]["headers"]
     assert seen["Referer"] == REFERER and seen["User-Agent"] == HEADERS["User-Agent"]
+    # Counted for the operator (GET /metrics).
+    scraped = httpx.get(f"{tstack.base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    sent = re.search(r'^easydown_tunnel_bytes_total\{platform="youtube"\} ([0-9.e+]+)$', scraped, re.M)
+    assert sent and float(sent.group(1)) >= SIZE
 
 
 def test_byte_ranges_resume_and_416(tstack, origin):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,6 +33,9 @@ def test_database_url() -> str:
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+METRICS_TOKEN = "test-metrics-token"
 
 
 def stack_env(**overrides: str) -> dict[str, str]:
@@ -105,6 +109,12 @@ def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int 
     port = free_port()
     stack = Stack(base_url=f"http://127.0.0.1:{port}")
     log_dir.mkdir(parents=True, exist_ok=True)
+    # As the production scripts do: every process of the stack writes its metrics where /metrics adds them up.
+    metrics_dir = log_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
+    env.setdefault("EASYDOWN_METRICS_TOKEN", METRICS_TOKEN)
     queue = f"test-{port}"
     env["CELERY_QUEUE"] = queue
     # The production worker's model (deploy/run-worker.sh): one process, parses as threads, a small pool.
