@@ -4,6 +4,11 @@
 its ``loaderData`` holds one page entry (``video_(id)/page`` or ``note_(id)/page``) whose
 ``videoInfoRes.item_list[0]`` is the post, or whose ``filter_list`` says why there is none. Links to Douyin's
 media CDNs are answered as they are, without any request.
+
+The post object is the one ``aweme/detail`` answers too. Since 2026 every post there has ``aweme_type`` 0
+and its kind is in ``media_type`` (4 video, 2 images, 42 live photos and slides, whose ``images[]`` each
+carry a ``video`` clip). An image note's ``video.play_addr`` is its background music, or a silent
+placeholder file when it has none.
 """
 
 from __future__ import annotations
@@ -17,10 +22,9 @@ from parsing.http import http_client
 from parsing.recognition import Recognition
 from parsing.schema import Audio, Author, Image, MediaResult, Video
 
-from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure
+from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, normalises
 from .headers import download_headers
 from .pagedata import (
-    SHAPE_ERRORS,
     PageDataMalformed,
     PageDataMissing,
     as_dict,
@@ -39,10 +43,14 @@ from .pagedata import (
 
 SHARE_PAGE = "https://www.iesdouyin.com/share/{kind}/{id}/"
 IMAGE_POST_TYPES = frozenset({2, 68, 150})
+# media_type of image posts: 2 pictures, 42 live photos and "slides" (a clip per picture); 4 is a video.
+IMAGE_MEDIA_TYPES = frozenset({2, 42})
 _VIDEO_EXTS = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".m3u8": "application/x-mpegURL"}
 _AUDIO_EXTS = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac"}
 _IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".avif", ".image", ".awebp"}
 _CAPTCHA = re.compile(r"验证码|captcha|verify_?center", re.I)
+# The file Douyin puts in an image note's video.play_addr when the note has no music: silence, not audio.
+_SILENT_PLACEHOLDER = re.compile(r"/images_no_sound_volume_audio_file\.\w+$", re.I)
 
 
 class DouyinExtractor(Extractor):
@@ -56,11 +64,7 @@ class DouyinExtractor(Extractor):
             return _media_link(target.url)
         if not target.id or target.kind not in ("video", "note"):
             raise UnsupportedLink(reason="unsupported")
-        item = self._item(target.id, target.kind)
-        try:
-            return _result(item, target.id)
-        except SHAPE_ERRORS as exc:
-            raise UpstreamFailure("the share page's post has an unexpected shape") from exc
+        return _result(self._item(target.id, target.kind), target.id)
 
     def _item(self, aweme_id: str, kind: str) -> dict[str, Any]:
         """The post object from the share page; raises the typed error the page explains."""
@@ -77,16 +81,23 @@ class DouyinExtractor(Extractor):
             raise UpstreamFailure("the share page has no router data") from None
         except PageDataMalformed as exc:
             raise UpstreamFailure("the share page's router data is not readable") from exc
-        info = next((page["videoInfoRes"] for page in as_dict(dig(router, "loaderData")).values()
-                     if isinstance(page, dict) and isinstance(page.get("videoInfoRes"), dict)), None)
-        if info is None:
-            raise UpstreamFailure("the share page carries no post information")
-        items = [i for i in as_list(info.get("item_list")) if isinstance(i, dict)]
-        if items:
-            return items[0]
-        raise ContentUnavailable("Douyin lists no post for this id", reason=_filter_reason(info))
+        return _router_item(router)
 
 
+@normalises
+def _router_item(router: Any) -> dict[str, Any]:
+    """The post object of the share page's router data; raises the typed error the page amounts to."""
+    info = next((page["videoInfoRes"] for page in as_dict(dig(router, "loaderData")).values()
+                 if isinstance(page, dict) and isinstance(page.get("videoInfoRes"), dict)), None)
+    if info is None:
+        raise UpstreamFailure("the share page carries no post information")
+    items = [i for i in as_list(info.get("item_list")) if isinstance(i, dict)]
+    if items:
+        return items[0]
+    raise ContentUnavailable("Douyin lists no post for this id", reason=_filter_reason(info))
+
+
+@normalises
 def _filter_reason(info: dict[str, Any]) -> str:
     """Why the share page lists no post, from its filter_list (deleted when it does not say)."""
     words = " ".join(
@@ -102,9 +113,17 @@ def _play_url(url: str) -> str:
     return url.replace("/playwm/", "/play/")
 
 
+@normalises
 def _videos(item: dict[str, Any], headers: dict[str, str]) -> list[Video]:
     """Every distinct playable rendition of a video post, best first."""
-    video = as_dict(item.get("video"))
+    return _renditions(as_dict(item.get("video")), headers)
+
+
+@normalises
+def _renditions(video: dict[str, Any], headers: dict[str, str]) -> list[Video]:
+    """Every distinct playable rendition of a ``video`` object (a post's or a live photo's clip), best first.
+
+    ``bit_rate[]`` and ``play_addr`` are clean; ``download_addr`` is the watermarked copy and never used."""
     width, height = as_int(video.get("width")), as_int(video.get("height"))
     found: list[Video] = []
     for rate in as_list(video.get("bit_rate")):
@@ -136,34 +155,70 @@ def _image_url(urls: list[Any]) -> str | None:
         candidates[0] if candidates else None)
 
 
+@normalises
+def _clip(picture: dict[str, Any], headers: dict[str, str]) -> Video | None:
+    """A live photo's or slide's clip: its best clean rendition, at the clip's own frame (the still's when the
+    clip does not give one)."""
+    clip = dig(picture, "video")
+    renditions = _renditions(clip, headers) if isinstance(clip, dict) else []
+    if not renditions:
+        return None
+    best = renditions[0]
+    if not (best.width or best.height):
+        best.width, best.height = as_int(picture.get("width")), as_int(picture.get("height"))
+        best.quality = best.quality or short_side_quality(best.width, best.height)
+    return best
+
+
+@normalises
+def _music(item: dict[str, Any], headers: dict[str, str]) -> Audio | None:
+    """An image note's background music: its ``video.play_addr``, else the music's own address; never the
+    silent placeholder a note without music carries."""
+    for urls in (dig(item, "video", "play_addr", "url_list"), dig(item, "music", "play_url", "url_list")):
+        url = first_str(urls)
+        if url and not _SILENT_PLACEHOLDER.search(split_url(url).path):
+            mime = _AUDIO_EXTS.get(posixpath.splitext(split_url(url).path)[1].lower(), "audio/mpeg")
+            return Audio(url=_play_url(url), mime_type=mime, headers=dict(headers))
+    return None
+
+
+@normalises
 def _note(item: dict[str, Any], result: MediaResult, headers: dict[str, str]) -> None:
-    """Fill an image note's pictures, its live-photo clips and its background music."""
+    """Fill an image note's pictures, then its live-photo and slide clips (one per picture that has one), and
+    its background music. A picture without an address is skipped; the others are kept."""
     for picture in as_list(item.get("images")):
         if not isinstance(picture, dict):
             continue
         url = _image_url(as_list(picture.get("url_list")))
-        width, height = as_int(picture.get("width")), as_int(picture.get("height"))
         if url:
-            result.images.append(Image(url=url, width=width, height=height, headers=dict(headers)))
-        clip = first_str(dig(picture, "video", "play_addr", "url_list"))
-        if clip:  # a live photo: a short clip shown in place of the still
-            result.videos.append(Video(url=_play_url(clip), quality=short_side_quality(width, height), width=width,
-                                       height=height, headers=dict(headers)))
-    # An image note's video address is its background music, not a video.
-    music = first_str(dig(item, "video", "play_addr", "url_list")) or first_str(
-        dig(item, "music", "play_url", "url_list"))
+            result.images.append(Image(url=url, width=as_int(picture.get("width")),
+                                       height=as_int(picture.get("height")), headers=dict(headers)))
+        clip = _clip(picture, headers)
+        if clip:
+            result.videos.append(clip)
+    music = _music(item, headers)
     if music:
-        mime = _AUDIO_EXTS.get(posixpath.splitext(split_url(music).path)[1].lower(), "audio/mpeg")
-        result.audios.append(Audio(url=_play_url(music), mime_type=mime, headers=dict(headers)))
+        result.audios.append(music)
     result.thumbnail = result.images[0].url if result.images else result.thumbnail
     result.duration = 0
 
 
+@normalises
+def _is_image_post(item: dict[str, Any]) -> bool:
+    """An image post by its media_type (2026 shape, aweme_type 0), its aweme_type (older), or its pictures."""
+    return (as_int(item.get("media_type")) in IMAGE_MEDIA_TYPES or as_int(item.get("aweme_type")) in IMAGE_POST_TYPES
+            or bool(as_list(item.get("images"))))
+
+
+@normalises
 def _result(item: dict[str, Any], aweme_id: str) -> MediaResult:
-    """The normalised result of a share-page post."""
+    """The normalised result of a share-page (or aweme/detail) post.
+
+    Raises ContentUnavailable(no_media) when nothing the customer asked for is there: a video post whose
+    video cannot be resolved (its cover is not the video), an image post with neither pictures nor clips."""
     headers = download_headers("douyin")
     post_id = text(item.get("aweme_id")) or aweme_id
-    is_note = as_int(item.get("aweme_type")) in IMAGE_POST_TYPES or bool(as_list(item.get("images")))
+    is_note = _is_image_post(item)
     author = as_dict(item.get("author"))
     sec_uid = text(author.get("sec_uid"))
     result = MediaResult(
@@ -178,8 +233,12 @@ def _result(item: dict[str, Any], aweme_id: str) -> MediaResult:
     )
     if is_note:
         _note(item, result, headers)
+        if not (result.images or result.videos):
+            raise ContentUnavailable("the image post lists no picture", reason="no_media")
     else:
         result.videos = _videos(item, headers)
+        if not result.videos:
+            raise ContentUnavailable("the video post has no playable address", reason="no_media")
         duration = as_int(dig(item, "video", "duration")) or as_int(item.get("duration"))
         result.duration = round(duration / 1000, 3) if duration else 0
     return result

@@ -89,7 +89,7 @@ def mutated(draw, original: Any, *, mutations: int = 3) -> Any:
                 parent[path[-1]] = draw(st.sampled_from(REPLACEMENTS))
             else:
                 parent[path[-1]] = _deep(draw(st.sampled_from([50, 5000])))
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError, AttributeError):
             continue  # an earlier mutation removed or replaced this path
     return payload
 

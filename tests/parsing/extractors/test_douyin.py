@@ -1,5 +1,6 @@
 """Douyin: videos and image notes from the mobile share page, CDN links as they are, typed failures."""
 
+import json
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parsing.expansion import resolve
+from parsing.extractors import douyin
 from parsing.extractors.base import ContentUnavailable, UnsupportedLink, UpstreamFailure, UpstreamTimeout
 from parsing.extractors.douyin import DouyinExtractor, _result
 from parsing.http import MOBILE_UA
@@ -19,6 +21,8 @@ VIDEO_ID = "7412345678901234567"
 NOTE_ID = "7423456789012345678"
 VIDEO_PAGE = f"https://www.iesdouyin.com/share/video/{VIDEO_ID}/"
 NOTE_PAGE = f"https://www.iesdouyin.com/share/note/{NOTE_ID}/"
+# The placeholder a note without music carries (its file name is what counts; the folder here is made up).
+SILENT = "https://lf3-static.bytednsdoc.com/obj/eden-cn/a1b2c3/images_no_sound_volume_audio_file.mp3"
 
 
 def page(name: str) -> str:
@@ -170,6 +174,71 @@ def test_cdn_link_of_unknown_type_is_unsupported():
         extract("https://lf3-static.douyinstatic.com/obj/eden-cn/some/asset")
 
 
+def router_page(item: dict) -> str:
+    return ('<script>window._ROUTER_DATA = ' + json.dumps(
+        {"loaderData": {"video_(id)/page": {"videoInfoRes": {"item_list": [item], "filter_list": []}}}}) + "</script>")
+
+
+def test_video_post_whose_video_is_gone_is_no_media_even_with_its_cover():
+    item = {"aweme_id": VIDEO_ID, "aweme_type": 0, "media_type": 4, "desc": "x", "video": {
+        "cover": {"url_list": ["https://p3-sign.douyinpic.com/tos-cn-i-dy/c0ver~tplv-dy-360p.jpeg"]},
+        "play_addr": {"url_list": []}, "bit_rate": []}}
+    with respx.mock() as mock:
+        mock.get(VIDEO_PAGE).respond(200, html=router_page(item))
+        with pytest.raises(ContentUnavailable) as caught:
+            extract(f"https://www.douyin.com/video/{VIDEO_ID}")
+    assert caught.value.reason == "no_media"
+
+
+def test_a_notes_silent_placeholder_is_not_returned_as_its_music():
+    item = {"aweme_id": NOTE_ID, "aweme_type": 0, "media_type": 2,
+            "images": [{"url_list": ["https://p3-sign.douyinpic.com/tos-cn-i-0813/o1~tplv-dy-aweme-images:q75.jpeg"]}],
+            "video": {"play_addr": {"url_list": [SILENT]}}, "music": {"play_url": {"url_list": []}}}
+    data = _result(item, NOTE_ID).to_dict()
+    assert len(data["images"]) == 1 and data["audios"] == [] and data["videos"] == []
+
+
+def test_a_2026_note_is_told_by_media_type_not_aweme_type():
+    item = {"aweme_id": NOTE_ID, "aweme_type": 0, "media_type": 2, "images": None,
+            "video": {"play_addr": {"url_list": [SILENT]}}}
+    with pytest.raises(ContentUnavailable) as caught:  # not its silent placeholder served as a "video"
+        _result(item, NOTE_ID)
+    assert caught.value.reason == "no_media"
+
+
+def test_live_photo_clip_takes_its_own_frame_and_best_unwatermarked_rendition():
+    clip = {"width": 720, "height": 960,
+            "play_addr": {"url_list": ["https://v26-web.douyinvod.com/a/b/video/tos/cn/low/?br=500"],
+                          "width": 720, "height": 960},
+            "download_addr": {"url_list": ["https://v26-web.douyinvod.com/a/b/video/cn/mps/logo/r/p/x/"]},
+            "bit_rate": [
+                {"bit_rate": 500_000, "play_addr": {"url_list": ["https://v26-web.douyinvod.com/a/b/video/tos/cn/low/?br=500"],
+                                                     "width": 720, "height": 960}},
+                {"bit_rate": 900_000, "play_addr": {"url_list": ["https://v26-web.douyinvod.com/a/b/video/tos/cn/high/?br=900",
+                                                                 "https://v11-weba.douyinvod.com/a/b/high/"],
+                                                     "width": 1080, "height": 1440}}]}
+    item = {"aweme_id": NOTE_ID, "media_type": 42, "images": [
+        {"url_list": ["https://p3-sign.douyinpic.com/o1~tplv-dy-aweme-images:q75.jpeg"], "width": 3024, "height": 4032,
+         "video": clip}]}
+    data = _result(item, NOTE_ID).to_dict()
+    [video] = data["videos"]
+    assert video["url"] == "https://v26-web.douyinvod.com/a/b/video/tos/cn/high/?br=900"
+    assert (video["width"], video["height"], video["quality"], video["bitrate"]) == (1080, 1440, "1080p", 900_000)
+    assert video["headers"]["Referer"] == "https://www.douyin.com/"
+
+
+@pytest.mark.parametrize("payload", [None, [], "item", 7, [{"aweme_id": "1"}]])
+def test_a_payload_of_another_shape_is_a_typed_upstream_failure(payload):
+    with pytest.raises(UpstreamFailure):
+        _result(payload, VIDEO_ID)
+
+
+@pytest.mark.parametrize("router", [None, [], {"loaderData": []}, {"loaderData": {"p": {"videoInfoRes": []}}}])
+def test_router_data_of_another_shape_is_a_typed_upstream_failure(router):
+    with pytest.raises(UpstreamFailure):
+        douyin._router_item(router)
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
@@ -192,8 +261,13 @@ ITEM = st.fixed_dictionaries({}, optional={
 
 @settings(max_examples=300, deadline=None)
 @given(ITEM)
-def test_any_post_shape_normalises_without_raising(item):
-    data = _result(item, VIDEO_ID).to_dict()
+def test_any_post_shape_normalises_to_media_or_no_media(item):
+    try:
+        data = _result(item, VIDEO_ID).to_dict()
+    except ContentUnavailable as exc:  # a post with nothing to download says so; it is never an empty result
+        assert exc.reason == "no_media"
+        return
+    assert data["videos"] or data["images"]
     assert data["platform"] == "douyin" and isinstance(data["title"], str)
     for kind in ("videos", "images", "audios"):
         assert all(isinstance(m["url"], str) and m["url"] for m in data[kind])
