@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 Params = Sequence[Any] | Mapping[str, Any]
@@ -38,7 +39,7 @@ def _run(sql: str, params: Params, fetch: str | None):
         started = time.monotonic()
         try:
             with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(sql, params, prepare=True)
+                cursor.execute(sql, params, prepare=not settings.PGBOUNCER)
                 return _result(cursor, fetch)
         finally:
             if connection.queries_logged:  # DEBUG, or a test capturing queries: counted like any other

@@ -43,6 +43,11 @@ def env_json(name: str, default: dict) -> dict:
 
 
 POOL_SIZE = env_int("DB_POOL_SIZE", 0)
+# Behind PgBouncer in transaction mode (DB_PGBOUNCER=1): a server connection serves one transaction, then
+# another client's, so nothing may live on it between transactions: no prepared statements (PgBouncer before
+# 1.21 cannot keep them), no server-side cursors, and no startup options (PgBouncer refuses them: set
+# statement_timeout on the role instead, ALTER ROLE … SET statement_timeout = '10s').
+PGBOUNCER = env_bool("DB_PGBOUNCER", False)
 
 
 def database_from_url(url: str) -> dict:
@@ -67,11 +72,12 @@ def database_from_url(url: str) -> dict:
             **({"pool": {"min_size": 1, "max_size": POOL_SIZE, "timeout": env_float("DB_POOL_TIMEOUT", 5.0)}}
                if POOL_SIZE else {}),
             "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
-            "options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 10000)}",
+            **({} if PGBOUNCER else {"options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 10000)}"}),
             # Only the paid path's few statements are prepared (easydown.hotsql asks for it on each); the
             # ORM's client-side cursors never prepare. psycopg needs a threshold set for either to happen.
-            "prepare_threshold": 1_000_000,
+            "prepare_threshold": None if PGBOUNCER else 1_000_000,
         },
+        "DISABLE_SERVER_SIDE_CURSORS": PGBOUNCER,
         "TEST": {"NAME": env_str("DATABASE_TEST_NAME")},
     }
 
