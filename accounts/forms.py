@@ -72,6 +72,8 @@ class ApiKeyForm(forms.Form):
                               widget=forms.RadioSelect, initial=ALL, label="Platforms")
     platforms = forms.MultipleChoiceField(choices=PLATFORM_CHOICES, required=False,
                                           widget=forms.CheckboxSelectMultiple, label="Allowed platforms")
+    # A one-time number per rendered creation form: posting it again (a reload, a double click) creates nothing.
+    nonce = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     @classmethod
     def for_key(cls, key: ApiKey, data: object = None) -> ApiKeyForm:

@@ -63,9 +63,12 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The creation form's one-time number: a reloaded or double-submitted form finds its key already made.
+    creation_nonce = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "creation_nonce"], name="apikey_user_creation_nonce")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked_token})"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import uuid
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -38,18 +39,33 @@ def _set_token(key: ApiKey) -> str:
     return token
 
 
-@transaction.atomic
+class KeyAlreadyCreated(Exception):
+    """The creation form with this one-time number already made its key (a reload or a second click)."""
+
+    def __init__(self, key: ApiKey) -> None:
+        super().__init__(key.name)
+        self.key = key
+
+
 def api_key_create(*, user: User, name: str, platforms: Iterable[str] | None = None,
-                   expires_on: dt.date | None = None,
-                   rate_limit_per_minute: int | None = None) -> tuple[ApiKey, str]:
-    """Create a key; returns the key and its plaintext token, which is never available again."""
+                   expires_on: dt.date | None = None, rate_limit_per_minute: int | None = None,
+                   creation_nonce: uuid.UUID | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns the key and its plaintext token, which is never available again. With the form's
+    ``creation_nonce``, a second request with the same one makes nothing and raises KeyAlreadyCreated."""
     name = (name or "").strip()
     if not name:
         raise InvalidRequest("A key needs a name")
     key = ApiKey(user=user, name=name[:100], platforms=_clean_platforms(platforms), expires_on=expires_on,
-                 rate_limit_per_minute=rate_limit_per_minute)
+                 rate_limit_per_minute=rate_limit_per_minute, creation_nonce=creation_nonce)
     token = _set_token(key)
-    key.save()
+    try:
+        with transaction.atomic():
+            key.save()
+    except IntegrityError:
+        existing = ApiKey.objects.filter(user=user, creation_nonce=creation_nonce).first()
+        if creation_nonce is None or existing is None:
+            raise
+        raise KeyAlreadyCreated(existing) from None
     return key, token
 
 

@@ -21,7 +21,7 @@ from easydown.exceptions import ApiError
 
 from ..forms import ApiKeyForm
 from ..models import ApiKey
-from ..services import api_key_create, api_key_revoke, api_key_rotate, api_key_update
+from ..services import KeyAlreadyCreated, api_key_create, api_key_revoke, api_key_rotate, api_key_update
 
 
 def _own_key(request: HttpRequest, public_id: uuid.UUID) -> ApiKey:
@@ -45,12 +45,19 @@ def key_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def key_create(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST or None)
+    """The token page answers the POST itself (the token never travels through a URL or the session). The
+    form carries a one-time number, so reloading that page, or a second click, makes no second key: it
+    lands on the keys list saying the key exists and its token was shown once."""
+    form = ApiKeyForm(request.POST or None, initial={"nonce": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             key, token = api_key_create(user=request.user, name=data["name"], platforms=data["platforms"],
-                                        expires_on=data["expires_on"])
+                                        expires_on=data["expires_on"], creation_nonce=data["nonce"])
+        except KeyAlreadyCreated as exc:
+            messages.info(request, f"“{exc.key.name}” was already created, and its token shown once. If you did "
+                                   "not copy it, reset the key to get a new one.")
+            return redirect("keys")
         except ApiError as exc:
             form.add_error(None, exc.msg)
         else:
