@@ -286,6 +286,8 @@ WORKER_HEARTBEAT = env_float("EASYDOWN_WORKER_HEARTBEAT", 5.0)
 EASYDOWN_JS_SOLVERS = env_int("EASYDOWN_JS_SOLVERS", os.cpu_count() or 1)
 # A task whose worker keeps dying is retried at most this many times in all.
 PARSE_MAX_ATTEMPTS = env_int("EASYDOWN_PARSE_MAX_ATTEMPTS", 3)
+# Free credits every new account starts with (through the ledger, once per account); 0: none.
+EASYDOWN_SIGNUP_CREDITS = env_int("EASYDOWN_SIGNUP_CREDITS", 0)
 # Default per-key limit (requests a minute) and the per-IP limit on failed authentications.
 RATE_LIMIT_PER_KEY = env_int("EASYDOWN_RATE_LIMIT_PER_KEY", 60)
 RATE_LIMIT_AUTH_FAILURES_PER_IP = env_int("EASYDOWN_RATE_LIMIT_AUTH_FAILURES_PER_IP", 30)

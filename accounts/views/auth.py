@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -13,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from billing.services import credit_account_for
+from billing.services import credit_account_for, credit_topup
 from easydown.ratelimits import ip_key, login_rate, password_reset_rate, signup_rate
 
 from ..forms import EmailPasswordResetForm, LoginForm, SignupForm
@@ -62,6 +63,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         credit_account_for(user_id=user.pk)
+        if settings.EASYDOWN_SIGNUP_CREDITS > 0:  # once per account: the reference names it
+            credit_topup(user_id=user.pk, amount=settings.EASYDOWN_SIGNUP_CREDITS, reference=f"signup:{user.pk}",
+                         note="free starting credits")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome to Easydown. Create your first API key to start parsing.")
         return redirect("keys")

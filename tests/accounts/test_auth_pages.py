@@ -25,6 +25,26 @@ def test_signup_creates_a_user_with_an_empty_account_and_logs_it_in(client):
     assert client.get(reverse("keys")).status_code == 200
 
 
+def test_signup_credits_are_granted_once_through_the_ledger(client, settings):
+    from billing.models import LedgerEntry
+    from billing.services import credit_topup
+
+    settings.EASYDOWN_SIGNUP_CREDITS = 25
+    client.post(reverse("signup"), {"email": "gift@example.com", "password1": PASSWORD, "password2": PASSWORD})
+    user = User.objects.get(email="gift@example.com")
+    entry = LedgerEntry.objects.get(account_id=user.pk)
+    assert (entry.kind, entry.amount, entry.reference) == ("topup", 25, f"signup:{user.pk}")
+    assert CreditAccount.objects.get(pk=user.pk).available == 25
+    # Granting the same account's signup credits again changes nothing.
+    assert credit_topup(user_id=user.pk, amount=25, reference=f"signup:{user.pk}")[1] is False
+    assert CreditAccount.objects.get(pk=user.pk).available == 25
+
+
+def test_the_favicon_the_admin_asks_for_exists(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
+
+
 def test_signup_refuses_a_taken_email_whatever_its_case(client):
     make_user(email="taken@example.com")
     response = client.post(reverse("signup"), {"email": "TAKEN@example.com", "password1": PASSWORD,

@@ -48,3 +48,17 @@ def test_a_double_submitted_form_makes_one_key(stack, session_factory):
     assert ApiKey.objects.filter(user=user).count() == 1
     key = ApiKey.objects.get(user=user)
     assert key.name == "clicked twice" and key.masked_token.split("…")[0] in shown[0]["text"]
+
+
+def test_admin_pages_log_no_console_errors(stack, session_factory):
+    from .test_dashboard import admin_log_in
+
+    admin = session_factory()
+    errors: list[str] = []
+    admin.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    admin.page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    admin_log_in(admin)
+    for path in ("/admin/", "/admin/accounts/user/", "/admin/billing/ledgerentry/", "/admin/parsing/parsejob/"):
+        admin.go(path)
+        admin.page.wait_for_load_state("networkidle")
+    assert errors == []
