@@ -5,12 +5,14 @@ The embed page ``/p/<code>/embed/captioned/`` is served without login and carrie
 item, carousel items under ``edge_sidecar_to_children.edges[].node`` in post order, ``is_video`` and, for some
 videos, ``video_url``. yt-dlp returns photos only as thumbnails, so photos come from here; videos whose
 ``video_url`` the embed leaves out (the usual case for Reels) come from yt-dlp. A post whose embed carries no
-media at all (gated, rate-limited or a changed page) goes to yt-dlp whole.
+media at all (gated, rate-limited or a changed page), or media we cannot read, goes to yt-dlp whole. A video
+post whose video neither source resolves answers no_media: its cover is not what was asked for.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -20,9 +22,17 @@ from parsing.http import http_client
 from parsing.recognition import Recognition
 from parsing.schema import Author, Image, MediaResult, Video
 
-from .base import ContentUnavailable, Extractor, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout
+from .base import (
+    ContentUnavailable,
+    Extractor,
+    ExtractorError,
+    UnsupportedLink,
+    UpstreamFailure,
+    UpstreamTimeout,
+    normalises,
+)
 from .headers import download_headers
-from .pagedata import dig
+from .pagedata import as_dict, as_list, dig, text
 
 PLATFORM = "instagram"
 EMBED_URL = "https://www.instagram.com/p/{code}/embed/captioned/"
@@ -38,9 +48,20 @@ def _int(value: Any) -> int | None:
         return None
     try:
         number = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: Infinity
         return None
     return number if number > 0 else None
+
+
+def _seconds(value: Any) -> float:
+    """A duration in seconds from a number; 0 when absent or not a finite positive number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return float(value) if math.isfinite(value) and value > 0 else 0
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _is_login_redirect(response: httpx.Response) -> bool:
@@ -80,45 +101,51 @@ def embedded_media(html: str) -> dict[str, Any] | None:
 
 
 def _nodes(media: dict[str, Any]) -> list[dict[str, Any]]:
-    """The post's items in order: the carousel's children, or the post itself."""
-    edges = dig(media, "edge_sidecar_to_children", "edges")
+    """The post's items in order: the carousel's children, or the post itself. A carousel whose item list
+    cannot be read is an UpstreamFailure: answering its cover as a one-photo post would drop the rest."""
+    children = media.get("edge_sidecar_to_children")
+    edges = dig(children, "edges")
     if isinstance(edges, list) and edges:
         return [edge["node"] for edge in edges if isinstance(dig(edge, "node"), dict)]
+    if media.get("__typename") == "GraphSidecar" or (children is not None and not isinstance(edges, list)):
+        raise UpstreamFailure("the carousel's item list has an unexpected shape")
     return [media]
 
 
 def _largest_resource(node: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
     """The biggest rendition of a photo: ``display_url`` at ``dimensions``, or a bigger ``display_resources``."""
-    url = node.get("display_url")
-    best = (url, _int(dig(node, "dimensions", "width")), _int(dig(node, "dimensions", "height"))) \
-        if isinstance(url, str) and url else None
-    for resource in node.get("display_resources") or []:
-        src, width, height = dig(resource, "src"), _int(dig(resource, "config_width")), \
+    url = _str(node.get("display_url"))
+    best = (url, _int(dig(node, "dimensions", "width")), _int(dig(node, "dimensions", "height"))) if url else None
+    for resource in as_list(node.get("display_resources")):
+        src, width, height = _str(dig(resource, "src")), _int(dig(resource, "config_width")), \
             _int(dig(resource, "config_height"))
-        if isinstance(src, str) and src and (best is None or (width or 0) > (best[1] or 0)):
+        if src and (best is None or (width or 0) > (best[1] or 0)):
             best = (src, width, height)
     return best
 
 
+@normalises
 def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tuple[MediaResult, int]:
-    """Map ``shortcode_media`` to a MediaResult; also returns how many videos came without a ``video_url``."""
+    """Map ``shortcode_media`` to a MediaResult; also returns how many videos came without a ``video_url``.
+    A photo missing from a carousel leaves the others; a shape error is an UpstreamFailure."""
     headers = download_headers(PLATFORM)
-    owner = media.get("owner") if isinstance(media.get("owner"), dict) else {}
-    username = owner.get("username")
+    owner = as_dict(media.get("owner"))
+    username = _str(owner.get("username"))
+    shortcode = _str(media.get("shortcode")) or code
     section = "reel" if kind == "reel" or media.get("product_type") == "clips" else "p"
     result = MediaResult(
-        platform=PLATFORM, id=str(media.get("shortcode") or code),
-        title=str(dig(media, "edge_media_to_caption", "edges", 0, "node", "text") or "").strip(),
-        thumbnail=media.get("display_url") if isinstance(media.get("display_url"), str) else None,
-        url=f"https://www.instagram.com/{section}/{media.get('shortcode') or code}/",
-        author=Author(name=owner.get("full_name") or username, id=str(owner["id"]) if owner.get("id") else None,
+        platform=PLATFORM, id=shortcode,
+        title=(_str(dig(media, "edge_media_to_caption", "edges", 0, "node", "text")) or "").strip(),
+        thumbnail=_str(media.get("display_url")),
+        url=f"https://www.instagram.com/{section}/{shortcode}/",
+        author=Author(name=_str(owner.get("full_name")) or username, id=text(owner.get("id")),
                       url=f"https://www.instagram.com/{username}/" if username else None),
     )
     missing = 0
     for node in _nodes(media):
         if node.get("is_video") or node.get("__typename") == "GraphVideo":
-            url = node.get("video_url")
-            if not isinstance(url, str) or not url:
+            url = _str(node.get("video_url"))
+            if not url:
                 missing += 1
                 continue
             width, height = _int(dig(node, "dimensions", "width")), _int(dig(node, "dimensions", "height"))
@@ -127,7 +154,7 @@ def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tu
                 width=width, height=height, has_audio=node.get("has_audio") is not False, source="direct",
                 headers=dict(headers)))
             if not result.duration:
-                result.duration = float(node.get("video_duration") or 0)
+                result.duration = _seconds(node.get("video_duration"))
             continue
         photo = _largest_resource(node)
         if photo:
@@ -141,6 +168,14 @@ def _ytdlp_result(code: str) -> MediaResult:
 
     info = ytdlp_info(f"https://www.instagram.com/p/{code}/", platform=PLATFORM)
     return info_to_result(info, platform=PLATFORM)
+
+
+def _with_media(result: MediaResult) -> MediaResult:
+    """The result, unless it holds nothing to download: a video post whose video could not be resolved is not
+    answered with its cover."""
+    if not result.has_media:
+        raise ContentUnavailable("the post has no media we can serve", reason="no_media")
+    return result
 
 
 class InstagramExtractor(Extractor):
@@ -160,11 +195,14 @@ class InstagramExtractor(Extractor):
         if media is None:
             if len(code) > _PRIVATE_CODE_LENGTH:
                 raise ContentUnavailable(reason="private")
-            return _ytdlp_result(code)
-        result, missing = media_to_result(media, code=code, kind=target.kind)
+            return _with_media(_ytdlp_result(code))
+        try:
+            result, missing = media_to_result(media, code=code, kind=target.kind)
+        except UpstreamFailure:
+            return _with_media(_ytdlp_result(code))  # media we could not read: yt-dlp reads the post its own way
         if missing:
             result = self._fill_videos(result, code)
-        return result
+        return _with_media(result)
 
     def _fill_videos(self, result: MediaResult, code: str) -> MediaResult:
         """Videos from yt-dlp for items the embed left without a URL; photos are kept from the embed."""

@@ -20,8 +20,9 @@ from parsing.http import http_client
 from parsing.recognition import Recognition
 from parsing.schema import Audio, Author, Image, MediaResult
 
-from .base import ContentUnavailable, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout
+from .base import ContentUnavailable, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout, normalises
 from .headers import download_headers
+from .pagedata import as_dict, as_list, text
 from .ytdlp import FORWARDED_COOKIES, YtDlpExtractor, info_to_result, ytdlp_info
 
 _UNIVERSAL_DATA = re.compile(
@@ -60,21 +61,27 @@ def _page_url(target: Recognition) -> str:
     return f"https://www.tiktok.com/@{_user(target)}/video/{target.id}"
 
 
-def _best_url(urls: list[Any]) -> str | None:
+def _best_url(urls: Any) -> str | None:
     """The first URL of a TikTok urlList, preferring a JPEG over WebP variants."""
-    valid = [u for u in urls if isinstance(u, str) and u.startswith("http")]
+    valid = [u for u in as_list(urls) if isinstance(u, str) and u.startswith("http")]
     return next((u for u in valid if ".webp" not in urlsplit(u).path), valid[0] if valid else None)
 
 
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: the JSON may say Infinity
         return None
 
 
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@normalises
 def read_item(html: str) -> dict:
-    """The itemStruct embedded in a post page; raises ContentUnavailable / UpstreamFailure when there is none."""
+    """The itemStruct embedded in a post page; raises ContentUnavailable / UpstreamFailure when there is none
+    (a shape we cannot read is an UpstreamFailure too)."""
     match = _UNIVERSAL_DATA.search(html)
     if not match:
         raise UpstreamFailure("no universal data (challenge or block page)")
@@ -82,43 +89,50 @@ def read_item(html: str) -> dict:
         scope = json.loads(match.group("json")).get("__DEFAULT_SCOPE__") or {}
     except (ValueError, AttributeError):
         raise UpstreamFailure("unreadable universal data") from None
-    detail = scope.get("webapp.video-detail") or {}
+    detail = as_dict(scope.get("webapp.video-detail"))
     status = _int(detail.get("statusCode")) or 0
     if status:
         raise status_error(status)
-    item = (detail.get("itemInfo") or {}).get("itemStruct")
-    if not isinstance(item, dict) or not item.get("id"):
+    item = as_dict(detail.get("itemInfo")).get("itemStruct")
+    if not isinstance(item, dict) or not text(item.get("id")):
         raise ContentUnavailable("no itemStruct", reason="unavailable")
     return item
 
 
+@normalises
 def photo_result(item: dict, *, cookie: str | None = None) -> MediaResult:
-    """A photo post's images (full size, in order) and its music as a MediaResult."""
+    """A photo post's images (full size, in order) and its music as a MediaResult; a photo without an address
+    is left out, the others stay."""
     headers = download_headers("tiktok")
     if cookie:
         headers["Cookie"] = cookie
-    post = item.get("imagePost") or {}
+    post = as_dict(item.get("imagePost"))
     images = []
-    for image in post.get("images") or []:
-        url = _best_url(((image or {}).get("imageURL") or {}).get("urlList") or [])
+    for image in as_list(post.get("images")):
+        image = as_dict(image)
+        url = _best_url(as_dict(image.get("imageURL")).get("urlList"))
         if url:
             images.append(Image(url=url, width=_int(image.get("imageWidth")), height=_int(image.get("imageHeight")),
                                 headers=dict(headers)))
-    music = item.get("music") or {}
+    music = as_dict(item.get("music"))
     audios = []
-    if isinstance(music.get("playUrl"), str) and music["playUrl"].startswith("http"):
-        mp3 = urlsplit(music["playUrl"]).path.endswith(".mp3")
-        audios.append(Audio(url=music["playUrl"], mime_type="audio/mpeg" if mp3 else "audio/mp4",
-                            quality=music.get("title") or None, headers=dict(headers)))
-    author = item.get("author") or {}
-    user = author.get("uniqueId")
-    cover = _best_url(((post.get("cover") or {}).get("imageURL") or {}).get("urlList") or [])
+    play_url = _str(music.get("playUrl"))
+    if play_url and play_url.startswith("http"):
+        mp3 = urlsplit(play_url).path.endswith(".mp3")
+        audios.append(Audio(url=play_url, mime_type="audio/mpeg" if mp3 else "audio/mp4",
+                            quality=_str(music.get("title")), headers=dict(headers)))
+    author = as_dict(item.get("author"))
+    user = _str(author.get("uniqueId"))
+    post_id = text(item.get("id"))
+    if not post_id:
+        raise UpstreamFailure("the post has no id")
+    cover = _best_url(as_dict(as_dict(post.get("cover")).get("imageURL")).get("urlList"))
     return MediaResult(
-        platform="tiktok", title=str(item.get("desc") or post.get("title") or "").strip(),
-        thumbnail=cover or (images[0].url if images else (item.get("video") or {}).get("cover")),
-        duration=0, images=images, audios=audios, id=str(item["id"]),
-        url=f"https://www.tiktok.com/@{user or '_'}/photo/{item['id']}",
-        author=Author(name=author.get("nickname") or user, id=str(author["id"]) if author.get("id") else None,
+        platform="tiktok", title=(_str(item.get("desc")) or _str(post.get("title")) or "").strip(),
+        thumbnail=cover or (images[0].url if images else _str(as_dict(item.get("video")).get("cover"))),
+        duration=0, images=images, audios=audios, id=post_id,
+        url=f"https://www.tiktok.com/@{user or '_'}/photo/{post_id}",
+        author=Author(name=_str(author.get("nickname")) or user, id=text(author.get("id")),
                       url=f"https://www.tiktok.com/@{user}" if user else None) if author else None,
     )
 
@@ -171,8 +185,12 @@ class TikTokExtractor(YtDlpExtractor):
         except httpx.HTTPError as exc:
             raise UpstreamFailure(f"page fetch failed: {type(exc).__name__}") from None
         item = read_item(body.decode(response.encoding or "utf-8", errors="replace"))
-        if not (item.get("imagePost") or {}).get("images"):
+        if not as_dict(item.get("imagePost")).get("images"):
             if target.kind == "photo":  # a video behind a /photo/ link
                 return super().extract(target)
             raise ContentUnavailable("no images", reason="no_media")
-        return photo_result(item, cookie=cookie or None)
+        result = photo_result(item, cookie=cookie or None)
+        if not result.images:
+            # Photos listed, none with an address: the music and the cover alone are not what was asked for.
+            raise ContentUnavailable("no photo could be resolved", reason="no_media")
+        return result

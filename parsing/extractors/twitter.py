@@ -5,7 +5,8 @@ Why syndication first, for videos too: one cookie-less GET returns every media i
 keep their order and no guest token has to be activated (yt-dlp's default GraphQL path needs one, which is
 rate-limited per IP and the first thing to break on datacenter addresses). yt-dlp reads the post through its
 own API when syndication is blocked or unreadable, and fills in videos that syndication lists without any
-playable variant.
+playable variant. A post quoting another carries the quoted post as ``quoted_tweet`` (with its own
+``mediaDetails``): those media come after the post's own, marked ``quoted``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from parsing.http import http_client
 from parsing.recognition import Recognition
 from parsing.schema import Author, Image, MediaResult, Video
 
-from .base import ContentUnavailable, Extractor, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout
+from .base import (
+    ContentUnavailable,
+    Extractor,
+    ExtractorError,
+    UnsupportedLink,
+    UpstreamFailure,
+    UpstreamTimeout,
+    normalises,
+)
 from .headers import download_headers
 
 PLATFORM = "twitter"
@@ -107,7 +116,7 @@ def fetch_tweet(tweet_id: str) -> dict[str, Any]:
         raise UpstreamFailure(f"syndication answered {response.status_code}")
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise UpstreamFailure("syndication answered something that is not JSON") from None
     if not isinstance(payload, dict):
         raise UpstreamFailure("syndication answered an unexpected shape")
@@ -123,8 +132,12 @@ def fetch_tweet(tweet_id: str) -> dict[str, Any]:
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: the JSON may say Infinity
         return None
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
 
 
 def photo_url(media_url: str) -> str:
@@ -143,8 +156,9 @@ def _video_items(media: dict[str, Any], headers: dict[str, str]) -> list[Video]:
     original = media.get("original_info") if isinstance(media.get("original_info"), dict) else {}
     mp4s: list[Video] = []
     hls: list[Video] = []
-    for variant in info.get("variants") or []:
-        if not isinstance(variant, dict) or not isinstance(variant.get("url"), str):
+    variants = info.get("variants")
+    for variant in variants if isinstance(variants, list) else []:  # unreadable: no variant (yt-dlp fills it)
+        if not isinstance(variant, dict) or not _is_url(variant.get("url")):
             continue
         url, content_type = variant["url"], str(variant.get("content_type") or "")
         if content_type == "application/x-mpegURL" or ".m3u8" in url:
@@ -170,49 +184,80 @@ def _video_items(media: dict[str, Any], headers: dict[str, str]) -> list[Video]:
 
 
 def _title(tweet: dict[str, Any]) -> str:
-    text = str(tweet.get("text") or "")
+    text = tweet.get("text") if isinstance(tweet.get("text"), str) else ""
     span = tweet.get("display_text_range")
     if isinstance(span, list) and len(span) == 2 and all(isinstance(i, int) for i in span):
         text = text[span[0]:span[1]]  # drops the trailing t.co link that stands for the media
     return text.strip()
 
 
-def tweet_to_result(tweet: dict[str, Any]) -> tuple[MediaResult, int]:
-    """Map a syndication post to a MediaResult; also returns how many videos listed no playable variant."""
-    headers = download_headers(PLATFORM)
-    user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
-    screen_name = user.get("screen_name")
-    tweet_id = str(tweet["id_str"])
-    result = MediaResult(
-        platform=PLATFORM, title=_title(tweet), id=tweet_id,
-        url=f"https://x.com/{screen_name or 'i'}/status/{tweet_id}",
-        author=Author(name=user.get("name"), id=user.get("id_str") or screen_name,
-                      url=f"https://x.com/{screen_name}" if screen_name else None),
-    )
+def _add_media(result: MediaResult, details: list[Any], headers: dict[str, str], *, quoted: bool) -> int:
+    """Append one post's photos and videos (marked ``quoted`` for the quoted post's); returns how many of its
+    videos listed no playable variant."""
     missing = 0
-    details = tweet.get("mediaDetails")
-    if details is not None and not isinstance(details, list):
-        raise UpstreamFailure("syndication media list has an unexpected shape")
-    for media in details or []:
+    for media in details:
         if not isinstance(media, dict):
             continue
         kind, media_url = media.get("type"), media.get("media_url_https")
-        if isinstance(media_url, str) and not result.thumbnail:
+        if not _is_url(media_url):
+            media_url = None
+        if media_url and not result.thumbnail:
             result.thumbnail = media_url
-        if kind == "photo" and isinstance(media_url, str):
+        if kind == "photo" and media_url:
             original = media.get("original_info") if isinstance(media.get("original_info"), dict) else {}
             result.images.append(Image(url=photo_url(media_url), width=_int(original.get("width")),
-                                       height=_int(original.get("height")), headers=dict(headers)))
+                                       height=_int(original.get("height")), headers=dict(headers), quoted=quoted))
         elif kind in ("video", "animated_gif"):
             videos = _video_items(media, headers)
             if not videos:
                 missing += 1
                 continue
             if not result.duration:
-                millis = _int((media.get("video_info") or {}).get("duration_millis"))
-                result.duration = round(millis / 1000, 3) if millis else 0
+                millis = _int(media["video_info"].get("duration_millis"))
+                result.duration = round(millis / 1000, 3) if millis and millis > 0 else 0
+            for video in videos:
+                video.quoted = quoted
             result.videos.extend(videos)
+    return missing
+
+
+def _quoted_media(tweet: dict[str, Any]) -> list[Any]:
+    """The media list of the post this one quotes; nothing for a quoted tombstone or an unreadable shape."""
+    quoted = tweet.get("quoted_tweet")
+    if not isinstance(quoted, dict) or "tombstone" in quoted or quoted.get("__typename", "Tweet") != "Tweet":
+        return []
+    details = quoted.get("mediaDetails")
+    return details if isinstance(details, list) else []
+
+
+@normalises
+def tweet_to_result(tweet: dict[str, Any]) -> tuple[MediaResult, int]:
+    """Map a syndication post to a MediaResult: its own media, then the quoted post's (marked ``quoted``).
+    Also returns how many of its own videos listed no playable variant."""
+    headers = download_headers(PLATFORM)
+    user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
+    screen_name = user.get("screen_name") if isinstance(user.get("screen_name"), str) else None
+    tweet_id = tweet.get("id_str")
+    if not isinstance(tweet_id, str) or not _TWEET_ID.fullmatch(tweet_id):
+        raise UpstreamFailure("syndication answered a post without a readable id")
+    result = MediaResult(
+        platform=PLATFORM, title=_title(tweet), id=tweet_id,
+        url=f"https://x.com/{screen_name or 'i'}/status/{tweet_id}",
+        author=Author(name=user.get("name") if isinstance(user.get("name"), str) else None,
+                      id=user.get("id_str") if isinstance(user.get("id_str"), str) else screen_name,
+                      url=f"https://x.com/{screen_name}" if screen_name else None),
+    )
+    details = tweet.get("mediaDetails")
+    if details is not None and not isinstance(details, list):
+        raise UpstreamFailure("syndication media list has an unexpected shape")
+    missing = _add_media(result, details or [], headers, quoted=False)
+    _add_media(result, _quoted_media(tweet), headers, quoted=True)
     return result, missing
+
+
+def _own_media(result: MediaResult) -> bool:
+    """Whether the result holds media of the post itself (not only of the post it quotes)."""
+    return any(not item.quoted for item in (*result.images, *result.videos))
 
 
 def _ytdlp_result(tweet_id: str) -> MediaResult:
@@ -221,6 +266,13 @@ def _ytdlp_result(tweet_id: str) -> MediaResult:
 
     info = ytdlp_info(f"https://x.com/i/status/{tweet_id}", platform=PLATFORM)
     return info_to_result(info, platform=PLATFORM)
+
+
+def _with_media(result: MediaResult) -> MediaResult:
+    """The result, unless it holds nothing to download (a text post, a video without any playable variant)."""
+    if not result.has_media:
+        raise ContentUnavailable("the post has no media we can serve", reason="no_media")
+    return result
 
 
 class TwitterExtractor(Extractor):
@@ -234,29 +286,37 @@ class TwitterExtractor(Extractor):
         if not _TWEET_ID.fullmatch(tweet_id):
             raise UnsupportedLink(reason="invalid_id")
         try:
-            tweet = fetch_tweet(tweet_id)
+            result, missing = tweet_to_result(fetch_tweet(tweet_id))
         except UpstreamFailure:
             # Syndication blocked (429/403/5xx) or changed shape: yt-dlp has its own way in (videos only).
-            return _ytdlp_result(tweet_id)
+            return _with_media(_ytdlp_result(tweet_id))
         except ContentUnavailable as exc:
             # Sensitive and protected posts need a session: with the operator's cookies yt-dlp can read them.
             if exc.reason in ("login_required", "private") and settings.EASYDOWN_COOKIES.get(PLATFORM):
-                return _ytdlp_result(tweet_id)
+                return _with_media(_ytdlp_result(tweet_id))
             raise
-        result, missing = tweet_to_result(tweet)
         if missing:
             result = self._fill_videos(result, tweet_id)
-        return result
+        return _with_media(result)
 
     def _fill_videos(self, result: MediaResult, tweet_id: str) -> MediaResult:
-        """Take the videos from yt-dlp when syndication listed some without variants; keep photos either way."""
+        """Take the videos from yt-dlp when syndication listed some of the post's own without variants; keep its
+        photos (and the quoted post's media, after them) either way. The quoted post's media alone are not an
+        answer for a post whose own video is missing: the customer asked for that video."""
         try:
             fallback = _ytdlp_result(tweet_id)
         except ExtractorError:
-            if result.has_media:
+            if _own_media(result):
                 return result
             raise
-        result.videos = fallback.videos or result.videos
+        quoted = [video for video in result.videos if video.quoted]
+        own = [video for video in result.videos if not video.quoted]
+        result.videos = (fallback.videos or own) + quoted
         result.audios = fallback.audios or result.audios
-        result.duration = result.duration or fallback.duration
+        if fallback.videos and not own:
+            result.duration = fallback.duration  # the post's own video's, not the quoted one's
+        else:
+            result.duration = result.duration or fallback.duration
+        if not _own_media(result):
+            raise ContentUnavailable("the post's video could not be resolved", reason="no_media")
         return result

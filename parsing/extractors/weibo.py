@@ -1,11 +1,12 @@
 """Weibo posts (pictures, videos, mixed posts) from the site's own JSON; video pages through yt-dlp.
 
 Posts: ``weibo.com/ajax/statuses/show?id=<mblogid or mid>`` answers the whole post: ``pic_ids`` (order) and
-``pic_infos`` (sizes per picture), ``mix_media_info.items`` for posts mixing pictures and videos, and
-``page_info.media_info`` for a video with its ``playback_list``. Its videos are read from that same answer
-(yt-dlp would make the same request again). Without cookies it redirects to the passport visitor system,
-whose two-step guest flow (genvisitor, then incarnate) sets the SUB/SUBP cookies; we run it once and retry.
-When the desktop API is blocked or unreadable, ``m.weibo.cn/statuses/show?id=<mid>`` (``pics[].large``,
+``pic_infos`` (sizes per picture; a live photo, ``type == "livephoto"``, also carries its clip in ``video``),
+``mix_media_info.items`` for posts mixing pictures and videos, and ``page_info.media_info`` for a video with
+its ``playback_list``. Its videos are read from that same answer (yt-dlp would make the same request again).
+Without cookies it redirects to the passport visitor system, whose two-step guest flow (genvisitor, then
+incarnate) sets the SUB/SUBP cookies; we run it once and retry. When the desktop API is blocked or answers a
+post we cannot normalise, ``m.weibo.cn/statuses/show?id=<mid>`` (``pics[].large``,
 ``page_info.urls``) is the fallback. ``weibo.com/tv/show`` and ``video.weibo.com/show?fid=`` video pages go
 to yt-dlp, which resolves the fid to its post.
 """
@@ -13,9 +14,11 @@ to yt-dlp, which resolves the fid to its post.
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -23,9 +26,9 @@ from parsing.http import http_client
 from parsing.recognition import Recognition
 from parsing.schema import Author, Image, MediaResult, Video
 
-from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, UpstreamTimeout
+from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, UpstreamTimeout, normalises
 from .headers import download_headers
-from .pagedata import dig, https
+from .pagedata import as_dict, dig, https, split_url
 
 PLATFORM = "weibo"
 AJAX_URL = "https://weibo.com/ajax/statuses/show"
@@ -68,9 +71,25 @@ def _int(value: Any) -> int | None:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: the JSON may say Infinity
         return None
     return number if number > 0 else None
+
+
+def _seconds(value: Any) -> float:
+    """A duration in seconds from a number or a numeric string; 0 for anything else (Infinity and NaN too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 0
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return 0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0
+
+
+def _str(value: Any) -> str | None:
+    """A non-empty string, else None (labels and names must not turn into lists or numbers)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _reason(payload: dict[str, Any], default: str) -> str:
@@ -100,7 +119,7 @@ def _get(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Re
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise UpstreamFailure("weibo answered something that is not JSON") from None
 
 
@@ -140,7 +159,7 @@ def _jsonp(response: httpx.Response) -> Any:
     match = _JSONP.match(response.text.strip())
     try:
         return json.loads(match.group(1) if match else response.text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UpstreamFailure("weibo's visitor system answered something unreadable") from None
 
 
@@ -217,9 +236,9 @@ def _playback_videos(media_info: dict[str, Any], headers: dict[str, str]) -> lis
         url = dig(play, "url")
         if not isinstance(url, str) or not url:
             continue
-        mime = str(play.get("mime") or "video/mp4")
+        mime = _str(play.get("mime")) or "video/mp4"
         width, height = _int(play.get("width")), _int(play.get("height"))
-        label = dig(entry, "meta", "quality_label") or (f"{min(width, height)}p" if width and height else None)
+        label = _str(dig(entry, "meta", "quality_label")) or (f"{min(width, height)}p" if width and height else None)
         hls = "mpegurl" in mime.lower() or ".m3u8" in url
         videos.append(Video(url=https(url), quality=label, mime_type=mime, width=width, height=height,
                             has_audio=play.get("audio_codecs") != "" and play.get("audio_channels") != 0,
@@ -244,15 +263,36 @@ def _add_video(result: MediaResult, media_info: Any, headers: dict[str, str]) ->
         return
     videos = _playback_videos(media_info, headers)
     if videos and not result.duration:
-        result.duration = float(media_info.get("duration") or 0)
+        result.duration = _seconds(media_info.get("duration"))
     result.videos.extend(videos)
 
 
+def _live_clip(info: Any, headers: dict[str, str]) -> Video | None:
+    """The short clip of a live photo (``type == "livephoto"``). ``video`` is the signed file on the livephoto
+    CDN; ``video_hd`` only wraps a file address in a player link, so its ``livephoto`` parameter is the
+    fallback. The answer gives no size for the clip, and the still's size is not the clip's: both stay unknown."""
+    if dig(info, "type") != "livephoto":
+        return None
+    url = _str(dig(info, "video"))
+    if not url or not url.startswith("http"):
+        wrapped = _str(dig(info, "video_hd")) or ""
+        url = next(iter(parse_qs(split_url(wrapped).query).get("livephoto") or []), None)
+    if not url or not url.startswith("http"):
+        return None
+    mov = split_url(url).path.lower().endswith(".mov")
+    return Video(url=https(url), quality=None, mime_type="video/quicktime" if mov else "video/mp4",
+                 headers=dict(headers))
+
+
 def _add_picture(result: MediaResult, info: Any, headers: dict[str, str]) -> None:
+    """One picture in its biggest size; a live photo's clip goes beside it, among the videos."""
     best = _best_size(info)
     if best:
         url, width, height = best
         result.images.append(Image(url=url, width=width, height=height, headers=dict(headers)))
+    clip = _live_clip(info, headers)
+    if clip:
+        result.videos.append(clip)
 
 
 def _collect_desktop(result: MediaResult, status: dict[str, Any], headers: dict[str, str]) -> None:
@@ -265,7 +305,9 @@ def _collect_desktop(result: MediaResult, status: dict[str, Any], headers: dict[
             else:
                 _add_video(result, dig(item, "data", "media_info"), headers)
         return
-    pic_infos = status.get("pic_infos") if isinstance(status.get("pic_infos"), dict) else {}
+    pic_infos = as_dict(status.get("pic_infos"))
+    # A pic_ids that is not a list of ids is a shape error on purpose: the post cannot be read from this answer,
+    # and the caller's fallback (the mobile API) gets its turn.
     order = [p for p in status.get("pic_ids") or [] if p in pic_infos] or list(pic_infos)
     for pid in order:
         _add_picture(result, pic_infos[pid], headers)
@@ -278,35 +320,44 @@ def _collect_mobile(result: MediaResult, status: dict[str, Any], headers: dict[s
     """Pictures and the video of a mobile-API post."""
     for pic in status.get("pics") or []:
         large = dig(pic, "large")
-        url = dig(large, "url") or dig(pic, "url")
-        if isinstance(url, str) and url:
+        url = _str(dig(large, "url")) or _str(dig(pic, "url"))
+        if url:
             width, height = _int(dig(large, "geo", "width")), _int(dig(large, "geo", "height"))
             result.images.append(Image(url=https(url), width=width, height=height, headers=dict(headers)))
     page = status.get("page_info")
     if dig(page, "type") == "video":
-        media_info = dict(dig(page, "media_info") or {})
-        media_info.update({k: v for k, v in (dig(page, "urls") or {}).items() if isinstance(v, str)})
+        media_info = dict(as_dict(dig(page, "media_info")))
+        media_info.update({k: v for k, v in as_dict(dig(page, "urls")).items() if isinstance(v, str)})
         _add_video(result, media_info, headers)
 
 
+def _id(value: Any) -> str | None:
+    """An id from a string or an integer (the API sends both)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _str(value)
+
+
+@normalises
 def status_to_result(status: dict[str, Any], *, mobile: bool = False) -> MediaResult:
     """Map a statuses API post (desktop or mobile shape) to a MediaResult; a repost without media of its own
-    gives the reposted post's media."""
+    gives the reposted post's media. A shape error is an UpstreamFailure, so the caller can try the mobile API."""
     headers = download_headers(PLATFORM)
-    user = status.get("user") if isinstance(status.get("user"), dict) else {}
-    uid = str(user.get("idstr") or user.get("id") or "") or None
-    mid = str(status.get("idstr") or status.get("mid") or status.get("id") or "")
-    mblogid = status.get("mblogid") or status.get("bid")
+    user = as_dict(status.get("user"))
+    uid = _id(user.get("idstr")) or _id(user.get("id"))
+    mid = _id(status.get("idstr")) or _id(status.get("mid")) or _id(status.get("id")) or ""
+    mblogid = _id(status.get("mblogid")) or _id(status.get("bid"))
     page = status.get("page_info")
-    title = status.get("text_raw") or dig(page, "media_info", "video_title") or dig(page, "title") or ""
-    if mobile and not status.get("text_raw"):
-        title = re.sub(r"<[^>]+>", "", str(status.get("text") or ""))  # the mobile API only has HTML text
-    thumbnail = dig(page, "page_pic", "url") if mobile else dig(page, "page_pic")
+    title = (_str(status.get("text_raw")) or _str(dig(page, "media_info", "video_title")) or _str(dig(page, "title"))
+             or "")
+    if mobile and not _str(status.get("text_raw")):
+        title = re.sub(r"<[^>]+>", "", _str(status.get("text")) or "")  # the mobile API only has HTML text
+    thumbnail = _str(dig(page, "page_pic", "url") if mobile else dig(page, "page_pic"))
     result = MediaResult(
-        platform=PLATFORM, title=str(title).strip(), id=mid or None,
-        thumbnail=https(thumbnail) if isinstance(thumbnail, str) and thumbnail else None,
+        platform=PLATFORM, title=title.strip(), id=mid or None,
+        thumbnail=https(thumbnail) if thumbnail else None,
         url=f"https://weibo.com/{uid or 0}/{mblogid or mid}",
-        author=Author(name=user.get("screen_name"), id=uid, url=f"https://weibo.com/u/{uid}" if uid else None),
+        author=Author(name=_str(user.get("screen_name")), id=uid, url=f"https://weibo.com/u/{uid}" if uid else None),
     )
     (_collect_mobile if mobile else _collect_desktop)(result, status, headers)
     reposted = status.get("retweeted_status")
@@ -333,10 +384,14 @@ class WeiboExtractor(Extractor):
             raise UnsupportedLink(reason="invalid_id")
         with http_client(PLATFORM) as client:
             try:
-                return status_to_result(fetch_status(client, post_id))
+                result = status_to_result(fetch_status(client, post_id))
             except UpstreamFailure:
-                # The desktop API is blocked or changed shape: the mobile API has the same post.
-                return status_to_result(fetch_mobile_status(client, post_id), mobile=True)
+                # The desktop API is blocked, or answered a post we could not read: the mobile API has the same post.
+                result = status_to_result(fetch_mobile_status(client, post_id), mobile=True)
+        if not result.has_media:
+            # A text post, or a video whose streams are all missing: its cover alone is not what was asked for.
+            raise ContentUnavailable("the post has no media we can serve", reason="no_media")
+        return result
 
     def _video_page(self, target: Recognition) -> MediaResult:
         """A tv/show or video.weibo.com page: yt-dlp resolves the fid to its post (visitor cookies included)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -184,3 +185,79 @@ def test_share_links_expand_to_the_post(short):
         mock.get(embed_url("DCb2Cd3Ef4G")).respond(200, html=page("embed_photo.html"))
         data = InstagramExtractor().extract(resolve(target)).to_dict()
     assert data["id"] == "DCb2Cd3Ef4G" and len(data["images"]) == 1
+
+
+# --- shape errors, unreadable carousels, posts without playable media ------------------------------------------
+
+
+def embedded(name: str) -> dict:
+    media = embedded_media(page(name))
+    assert media is not None
+    return media
+
+
+def embed_page(media: dict) -> str:
+    """A minimal embed page carrying ``media`` the way Instagram's does: JSON inside a JSON string."""
+    context = json.dumps({"context": {"shortcode": media.get("shortcode")}, "gql_data": {"shortcode_media": media}})
+    return ('<html><body class="embedded"><script>requireLazy([],function(){s.handle({"require":[["PolarisEmbedSimple",'
+            f'"init",[],[{{"contextJSON":{json.dumps(context)}}}]]]}});}});</script></body></html>')
+
+
+@pytest.mark.parametrize("change", [
+    {"display_resources": 5},
+    {"dimensions": {"width": float("inf"), "height": 1800}},
+    {"is_video": True, "video_url": "https://scontent.cdninstagram.com/v/a.mp4", "video_duration": "12 s"},
+    {"is_video": True, "video_url": "https://scontent.cdninstagram.com/v/a.mp4", "video_duration": float("inf")},
+    {"is_video": True, "video_url": "https://scontent.cdninstagram.com/v/a.mp4", "video_duration": [1]},
+    {"owner": {"id": float("nan"), "username": ["x"]}},
+    {"edge_media_to_caption": {"edges": [{"node": {"text": {"a": 1}}}]}},
+])
+def test_media_shapes_give_a_result_or_a_typed_error(change):
+    from parsing.extractors.instagram import media_to_result
+
+    try:
+        result, _missing = media_to_result({**embedded("embed_photo.html"), **change}, code="DCb2Cd3Ef4G", kind="post")
+    except UpstreamFailure:
+        return
+    data = result.to_dict()
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
+    assert isinstance(data["title"], str)
+
+
+def test_a_carousel_whose_item_list_is_unreadable_goes_to_ytdlp_not_to_its_cover():
+    from tests.support.ytdlp_replay import replay
+
+    media = embedded("embed_carousel_video_without_url.html")
+    media["edge_sidecar_to_children"] = {"edges": "unreadable"}
+    with respx.mock() as mock, replay(ytdlp_routes("graphql_carousel.json")) as calls:
+        mock.get(embed_url("DCd4Ef5Gh6I")).respond(200, html=embed_page(media))
+        data = extract("https://www.instagram.com/p/DCd4Ef5Gh6I/").to_dict()
+    assert any(c.url == "https://www.instagram.com/api/graphql" for c in calls)
+    assert [(v["quality"], v["width"], v["height"]) for v in data["videos"]] == [
+        ("720p", 720, 1280), ("480p", 480, 854), ("360p", 360, 640)]
+
+
+def test_video_post_whose_video_cannot_be_resolved_is_no_media_despite_its_cover():
+    from tests.support.ytdlp_replay import replay
+
+    answer = json.loads((FIXTURES / "graphql_reel.json").read_text())
+    item = answer["data"]["xig_polaris_media"]["if_not_gated_logged_out"]
+    del item["video_versions"]  # the API lists the reel's cover but no stream
+    assert embedded("embed_reel.html").get("display_url")  # the cover is known ...
+    with respx.mock() as mock, replay(ytdlp_routes((json.dumps(answer).encode(), 200, {}))):
+        mock.get(embed_url("DCc3De4Fg5H")).respond(200, html=page("embed_reel.html"))
+        with pytest.raises(ContentUnavailable) as caught:
+            extract("https://www.instagram.com/reel/DCc3De4Fg5H/")
+    assert caught.value.reason == "no_media"  # ... but the customer asked for the video
+
+
+def test_a_carousel_with_a_photo_missing_answers_the_others():
+    media = embedded("embed_carousel.html")
+    first = media["edge_sidecar_to_children"]["edges"][0]["node"]
+    first.pop("display_url")
+    first["display_resources"] = []
+    with respx.mock() as mock:
+        mock.get(embed_url("DCa1Bc2De3F")).respond(200, html=embed_page(media))
+        data = extract("https://www.instagram.com/p/DCa1Bc2De3F/").to_dict()
+    assert [i["url"].split("?")[0].rsplit("/", 1)[1] for i in data["images"]] == ["465123_3_n.jpg"]
+    assert len(data["videos"]) == 1

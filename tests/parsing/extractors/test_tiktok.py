@@ -3,16 +3,21 @@ through our own page reading (respx), short links through the real resolve()."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
 
 from parsing.expansion import resolve
 from parsing.extractors.base import ContentUnavailable, UpstreamFailure, UpstreamTimeout
-from parsing.extractors.tiktok import TikTokExtractor
+from parsing.extractors.tiktok import TikTokExtractor, photo_result, read_item
 from parsing.recognition import recognize
+from tests.support.mutations import assert_only_typed_errors, mutated
 from tests.support.ytdlp_replay import replay
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "tiktok"
@@ -120,3 +125,112 @@ def test_a_short_link_is_expanded_then_extracted(short):
     assert (target.kind, target.id) == ("video", VIDEO_ID)
     with replay({f"{VIDEO_PAGE}*": "tiktok/video_page.html"}):
         assert TikTokExtractor().extract(target).id == VIDEO_ID
+
+
+# --- shape errors, photo posts without photos, mutated page data ------------------------------------------------
+_DATA = re.compile(r'(<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">)(.*?)(</script>)', re.S)
+
+
+def universal_data(name: str = "photo_page.html") -> dict:
+    """The page's embedded JSON, read from the fixture."""
+    return json.loads(_DATA.search(html(name)).group(2))
+
+
+def with_data(data: object, name: str = "photo_page.html", *, text: str | None = None) -> str:
+    """The fixture page carrying ``data`` (or the raw ``text``) as its embedded JSON."""
+    body = text if text is not None else json.dumps(data)
+    return _DATA.sub(lambda m: m.group(1) + body + m.group(3), html(name))
+
+
+def photo_item() -> dict:
+    return universal_data()["__DEFAULT_SCOPE__"]["webapp.video-detail"]["itemInfo"]["itemStruct"]
+
+
+def test_an_unreadable_status_code_is_no_untyped_error_and_the_item_is_still_read():
+    text = json.dumps(universal_data()).replace('"statusCode": 0', '"statusCode": Infinity')
+    assert "Infinity" in text
+    with respx.mock() as mock:
+        mock.get(PHOTO_PAGE).respond(200, html=with_data(None, text=text))
+        result = TikTokExtractor().extract(recognize(f"https://www.tiktok.com/@market.days/photo/{PHOTO_ID}"))
+    assert len(result.images) == 3
+
+
+@pytest.mark.parametrize("scope", [
+    [1, 2],
+    {"__DEFAULT_SCOPE__": [1]},
+    {"__DEFAULT_SCOPE__": {"webapp.video-detail": ["x"]}},
+    {"__DEFAULT_SCOPE__": {"webapp.video-detail": {"statusCode": 0, "itemInfo": "x"}}},
+    {"__DEFAULT_SCOPE__": {"webapp.video-detail": {"statusCode": [0], "itemInfo": {"itemStruct": {"id": "1"}}}}},
+])
+def test_page_data_shapes_give_an_item_or_a_typed_error(scope):
+    assert_only_typed_errors(lambda: read_item(with_data(scope)))
+
+
+@pytest.mark.parametrize("change", [
+    {"imagePost": {"images": 5}},
+    {"imagePost": {"images": [{"imageURL": {"urlList": "https://p16-sign-va.tiktokcdn.com/a.jpeg"}}]}},
+    {"imagePost": {"images": [{"imageURL": [1]}, None, "x"]}},
+    {"imagePost": "gallery"},
+    {"author": ["market.days"]},
+    {"music": "Sunday Morning"},
+    {"id": None},
+])
+def test_item_shapes_give_a_result_or_a_typed_error(change):
+    result = assert_only_typed_errors(lambda: photo_result({**photo_item(), **change}))
+    if result is not None:
+        data = result.to_dict()
+        assert json.loads(json.dumps(data, allow_nan=False)) == data
+        assert all(isinstance(i["url"], str) and i["url"].startswith("http") for i in data["images"])
+
+
+def test_a_photo_post_whose_photos_cannot_be_resolved_is_no_media_despite_its_music_and_cover():
+    data = universal_data()
+    item = data["__DEFAULT_SCOPE__"]["webapp.video-detail"]["itemInfo"]["itemStruct"]
+    for image in item["imagePost"]["images"]:
+        image["imageURL"]["urlList"] = []
+    assert item["music"]["playUrl"] and item["imagePost"]["cover"]  # music and cover are known ...
+    with respx.mock() as mock, pytest.raises(ContentUnavailable) as caught:
+        mock.get(PHOTO_PAGE).respond(200, html=with_data(data))
+        TikTokExtractor().extract(recognize(f"https://www.tiktok.com/@market.days/photo/{PHOTO_ID}"))
+    assert caught.value.reason == "no_media"  # ... but the photos were asked for
+
+
+def test_a_photo_post_with_a_photo_missing_answers_the_others():
+    data = universal_data()
+    item = data["__DEFAULT_SCOPE__"]["webapp.video-detail"]["itemInfo"]["itemStruct"]
+    item["imagePost"]["images"][1]["imageURL"]["urlList"] = []
+    with respx.mock() as mock:
+        mock.get(PHOTO_PAGE).respond(200, html=with_data(data))
+        result = TikTokExtractor().extract(recognize(f"https://www.tiktok.com/@market.days/photo/{PHOTO_ID}"))
+    assert [i.url.split("~")[0].rsplit("/", 1)[1] for i in result.images] == ["a1b2c3", "0a9b8c"]
+    assert len(result.audios) == 1
+
+
+def draw_mutation(data: st.DataObject, original: object) -> object:
+    """A mutated copy of ``original``. mutated() can trip over its own earlier change (removing a key under a
+    value it already replaced with None raises AttributeError inside the strategy): such a draw is skipped."""
+    try:
+        return data.draw(mutated(original))
+    except AttributeError:
+        reject()
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_mutated_page_data_gives_a_result_or_a_typed_error(data):
+    payload = draw_mutation(data, universal_data())
+    try:
+        page = with_data(payload)
+    except (RecursionError, ValueError):  # deeper than json.dumps goes: nothing a page could carry
+        reject()
+    assert_only_typed_errors(lambda: photo_result(read_item(page)))
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_mutated_items_give_a_result_or_a_typed_error(data):
+    item = draw_mutation(data, photo_item())
+    result = assert_only_typed_errors(lambda: photo_result(item))
+    if result is not None:
+        assert all(isinstance(i.url, str) and i.url for i in (*result.images, *result.audios))
+        assert all(i.width is None or isinstance(i.width, int) for i in result.images)

@@ -220,3 +220,129 @@ def test_photos_are_still_answered_when_ytdlp_cannot_fill_a_missing_video():
         mock.get(SYNDICATION_URL).respond(json=tweet)
         data = extract("https://x.com/clayandkiln/status/1848077665544332211").to_dict()
     assert len(data["images"]) == 1 and data["videos"] == []
+
+
+# --- quoted posts, shape errors, posts without playable media ------------------------------------------------
+
+
+def quoting(quoted: dict) -> dict:
+    """The photo post of photos.json quoting ``quoted`` (as syndication nests it)."""
+    return {**fixture("photos.json"), "quoted_tweet": {k: v for k, v in quoted.items() if k != "__typename"}}
+
+
+def test_quoted_post_media_come_after_the_posts_own_marked_quoted():
+    with respx.mock() as mock:
+        mock.get(SYNDICATION_URL).respond(json=quoting(fixture("mixed.json")))
+        data = extract("https://x.com/harbourlight/status/1835012345678901248").to_dict()
+    assert [(i["url"], i.get("quoted", False)) for i in data["images"]] == [
+        ("https://pbs.twimg.com/media/GXa1bC2dEfGhIjK?format=jpg&name=orig", False),
+        ("https://pbs.twimg.com/media/GXa1bC3aZyXwVuT?format=png&name=orig", False),
+        ("https://pbs.twimg.com/media/GZq7rS8tUvWxYz1?format=jpg&name=orig", True),
+    ]
+    assert [(v["quality"], v["source"], v["quoted"]) for v in data["videos"]] == [
+        ("720p", "direct", True), ("320p", "direct", True), ("HLS", "hls", True), ("270p", "direct", True)]
+    assert "quoted" not in data["images"][0]  # only quoted items say so
+    assert data["duration"] == 15.5  # the only video is the quoted one
+    assert data["thumbnail"] == "https://pbs.twimg.com/media/GXa1bC2dEfGhIjK.jpg"  # the post's own first
+    assert data["id"] == "1835012345678901248"
+
+
+def test_a_post_without_media_of_its_own_gives_the_quoted_posts():
+    tweet = quoting(fixture("video.json"))
+    tweet["mediaDetails"] = []
+    with respx.mock() as mock:
+        mock.get(SYNDICATION_URL).respond(json=tweet)
+        data = extract("https://x.com/harbourlight/status/1835012345678901248").to_dict()
+    assert data["images"] == []
+    assert data["videos"] and all(v["quoted"] for v in data["videos"])
+    assert data["videos"][0]["quality"] == "1080p"
+    assert data["duration"] == 48.215
+    assert data["thumbnail"].startswith("https://pbs.twimg.com/ext_tw_video_thumb/")
+
+
+def test_a_quoted_tombstone_adds_nothing():
+    tweet = quoting({"tombstone": {"text": {"text": "This Post is from a suspended account."}}})
+    with respx.mock() as mock:
+        mock.get(SYNDICATION_URL).respond(json=tweet)
+        data = extract("https://x.com/harbourlight/status/1835012345678901248").to_dict()
+    assert len(data["images"]) == 2 and data["videos"] == []
+
+
+def test_infinite_numbers_in_a_post_are_not_an_untyped_error():
+    text = json.dumps(fixture("video.json")).replace('"duration_millis": 48215', '"duration_millis": Infinity')
+    assert "Infinity" in text
+    with respx.mock() as mock:
+        mock.get(SYNDICATION_URL).respond(200, text=text, headers={"Content-Type": "application/json"})
+        data = extract("https://twitter.com/orbitworks/status/1841532209876543210").to_dict()
+    assert data["videos"][0]["quality"] == "1080p"
+    assert data["duration"] == 0  # unknown, not infinite
+
+
+@pytest.mark.parametrize("change", [
+    {"mediaDetails": 5},
+    {"mediaDetails": [{"type": "video", "video_info": {"variants": 5}}]},
+    {"mediaDetails": [{"type": "photo", "media_url_https": "https://pbs.twimg.com/media/A.jpg",
+                       "original_info": {"width": float("inf"), "height": 10}}]},
+    {"mediaDetails": [{"type": "video", "video_info": {"duration_millis": float("inf"), "variants": [
+        {"content_type": "video/mp4", "url": "https://video.twimg.com/a/vid/avc1/1280x720/b.mp4", "bitrate": "x"}]}}]},
+    {"quoted_tweet": {"mediaDetails": {"type": "photo"}}},
+    {"quoted_tweet": 7},
+    {"id_str": None},
+])
+def test_tweet_shapes_give_a_result_or_a_typed_error(change):
+    from parsing.extractors.twitter import tweet_to_result
+
+    try:
+        result, _missing = tweet_to_result({**fixture("photos.json"), **change})
+    except UpstreamFailure:
+        return
+    data = result.to_dict()
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
+
+
+def test_an_unreadable_media_list_goes_to_ytdlp():
+    from tests.support.ytdlp_replay import replay
+
+    tweet = {**fixture("video.json"), "mediaDetails": {"not": "a list"}}
+    with respx.mock() as mock, replay({GUEST: "twitter/guest_activate.json", GRAPHQL: "twitter/graphql_video.json"}):
+        mock.get(SYNDICATION_URL).respond(json=tweet)
+        data = extract("https://x.com/orbitworks/status/1841532209876543210").to_dict()
+    assert [v["quality"] for v in data["videos"]] == ["1080p", "720p", "360p", "270p"]
+
+
+def test_video_post_whose_video_cannot_be_resolved_is_no_media_despite_its_cover():
+    from tests.support.ytdlp_replay import replay
+
+    tweet = fixture("video.json")
+    tweet["mediaDetails"][0]["video_info"]["variants"] = []
+    assert tweet["mediaDetails"][0]["media_url_https"]  # the cover is known ...
+    legacy = {"full_text": "Launch day", "id_str": "1841532209876543210"}  # the post, without any media
+    no_formats = {"data": {"tweetResult": {"result": {"__typename": "Tweet", "rest_id": "1841532209876543210",
+                                                      "legacy": legacy}}}}
+    answer = (json.dumps(no_formats).encode(), 200, {})
+    with respx.mock() as mock, replay({GUEST: "twitter/guest_activate.json", GRAPHQL: answer}):
+        mock.get(SYNDICATION_URL).respond(json=tweet)
+        with pytest.raises(ContentUnavailable) as caught:
+            extract("https://x.com/orbitworks/status/1841532209876543210")
+    assert caught.value.reason == "no_media"  # ... but the customer asked for the video
+
+
+def test_a_posts_unresolved_video_is_not_answered_with_the_quoted_posts_media():
+    from tests.support.ytdlp_replay import replay
+
+    tweet = quoting(fixture("photos.json"))
+    tweet["mediaDetails"] = [{**fixture("video.json")["mediaDetails"][0], "video_info": {"variants": []}}]
+    with respx.mock() as mock, replay({GUEST: (b"", 503, {})}):
+        mock.get(SYNDICATION_URL).respond(json=tweet)
+        with pytest.raises((ContentUnavailable, UpstreamFailure)):
+            extract("https://x.com/harbourlight/status/1835012345678901248")
+
+
+def test_an_answer_nested_deeper_than_the_parser_goes_is_a_typed_failure():
+    from parsing.extractors.twitter import fetch_tweet
+
+    deep = '{"__typename": "Tweet", "id_str": "1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with respx.mock() as mock:
+        mock.get(SYNDICATION_URL).respond(200, text=deep, headers={"Content-Type": "application/json"})
+        with pytest.raises(UpstreamFailure):
+            fetch_tweet("1700000000000000005")

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
 
 from parsing.extractors.base import ContentUnavailable, UpstreamFailure, UpstreamTimeout
 from parsing.extractors.weibo import (
@@ -233,3 +235,128 @@ def test_short_links_expand_to_the_post(short, landing):
         mock.get(AJAX_URL).respond(json=fixture("status_pictures.json"))
         data = WeiboExtractor().extract(resolve(target)).to_dict()
     assert data["id"] == "5090123456789012" and len(data["images"]) == 3
+
+
+# --- live photos, shape errors, posts without playable media -------------------------------------------------
+
+LIVE_CLIP = "https://livephoto.us.sinaimg.cn/000aBcDejx08q1bbbbbb0h04110000aaaa0k01.mov?Expires=1781265124&ssig=AbC&KID=unistore,video"
+
+
+def test_live_photo_returns_its_clip_beside_the_still():
+    status = fixture("status_pictures.json")
+    live = status["pic_infos"]["007a1b2cly1hq1bbbbbbbbj30u01hcnpd"]
+    live.update({"type": "livephoto", "video": LIVE_CLIP, "fid": "000aBcDejx08q1bbbbbb0h04110000aaaa0k01"})
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(json=status)
+        data = extract("https://weibo.com/6543210987/OzYx1AbCd").to_dict()
+    assert len(data["images"]) == 3  # the still stays a picture
+    [clip] = data["videos"]
+    assert clip["url"] == LIVE_CLIP
+    assert clip["mimeType"] == "video/quicktime"
+    # The clip's own size is not in the answer: the still's 1080x2560 must not be passed off as the clip's.
+    assert (clip["quality"], clip["width"], clip["height"]) == (None, None, None)
+    assert clip["headers"]["Referer"] == "https://weibo.com/"
+    assert data["duration"] == 0
+
+
+def test_live_photo_without_its_direct_clip_uses_the_hd_player_link_target():
+    status = fixture("status_pictures.json")
+    status["pic_infos"]["007a1b2cly1hq1aaaaaaaaj31hc0u0qv5"].update({
+        "type": "livephoto",
+        "video_hd": "https://video.weibo.com/media/play?livephoto=https%3A%2F%2Fus.sinaimg.cn%2F001NTkDbjx08pk2h.mov"})
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(json=status)
+        data = extract("https://weibo.com/6543210987/OzYx1AbCd").to_dict()
+    assert [v["url"] for v in data["videos"]] == ["https://us.sinaimg.cn/001NTkDbjx08pk2h.mov"]
+
+
+def test_a_desktop_post_that_cannot_be_normalised_falls_back_to_the_mobile_api():
+    status = fixture("status_pictures.json")
+    status["pic_ids"] = 7  # not a list: the post's pictures cannot be read from this answer
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(json=status)
+        mobile = mock.get(MOBILE_URL).respond(json=fixture("mobile_status_pictures.json"))
+        data = extract("https://weibo.com/6543210987/OzYx1AbCd").to_dict()
+    assert mobile.called
+    assert [i["url"] for i in data["images"]] == [
+        "https://wx1.sinaimg.cn/large/007a1b2cly1hq1aaaaaaaaj31hc0u0qv5.jpg",
+        "https://wx1.sinaimg.cn/large/007a1b2cly1hq1bbbbbbbbj30u01hcnpd.jpg",
+        "https://wx1.sinaimg.cn/large/007a1b2cly1hq1ccccccccj32c03404qr.jpg",
+    ]
+
+
+@pytest.mark.parametrize("change", [
+    {"pic_ids": 7},
+    {"pic_ids": [["007a1b2cly1hq1aaaaaaaaj31hc0u0qv5"]]},
+    {"mix_media_info": {"items": 3}},
+    {"page_info": {"object_type": "video", "media_info": {"playback_list": 5}}},
+    {"page_info": {"object_type": "video", "media_info": {"stream_url": "https://f.video.weibocdn.com/a.mp4",
+                                                          "duration": "1:34"}}},
+    {"page_info": {"object_type": "video", "media_info": {"stream_url": "https://f.video.weibocdn.com/a.mp4",
+                                                          "duration": float("inf")}}},
+])
+def test_status_shapes_give_a_result_or_a_typed_error(change):
+    from parsing.extractors.weibo import status_to_result
+
+    status = {**fixture("status_pictures.json"), **change}
+    try:
+        result = status_to_result(status)
+    except UpstreamFailure:
+        return
+    data = result.to_dict()
+    assert json.loads(json.dumps(data, allow_nan=False)) == data  # finite numbers only
+
+
+def test_an_infinite_error_code_is_a_typed_failure():
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(200, text='{"ok": 0, "error_code": Infinity, "message": "?"}',
+                                   headers={"Content-Type": "application/json"})
+        with pytest.raises(ContentUnavailable) as caught:
+            extract("https://weibo.com/6543210987/OzYx1AbCd")
+    assert caught.value.reason == "unavailable"
+
+
+def test_video_post_whose_video_cannot_be_resolved_is_no_media_despite_its_cover():
+    status = fixture("status_video.json")
+    media_info = status["page_info"]["media_info"]
+    for key in list(media_info):
+        if key == "playback_list" or key.startswith(("mp4_", "stream_url", "h265", "hevc")):
+            del media_info[key]
+    assert status["page_info"]["page_pic"]  # the cover is known ...
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(json=status)
+        with pytest.raises(ContentUnavailable) as caught:
+            extract("https://m.weibo.cn/status/5090234567890123")
+    assert caught.value.reason == "no_media"  # ... but it is not what was asked for
+
+
+def test_a_picture_post_with_a_picture_missing_answers_the_others():
+    status = fixture("status_pictures.json")
+    status["pic_infos"]["007a1b2cly1hq1bbbbbbbbj30u01hcnpd"] = {"pic_id": "007a1b2cly1hq1bbbbbbbbj30u01hcnpd"}
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(json=status)
+        data = extract("https://weibo.com/6543210987/OzYx1AbCd").to_dict()
+    assert [i["url"].rsplit("/", 1)[1] for i in data["images"]] == [
+        "007a1b2cly1hq1aaaaaaaaj31hc0u0qv5.jpg", "007a1b2cly1hq1ccccccccj32c03404qr.jpg"]
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_mutated_mobile_statuses_give_a_result_or_a_typed_error(data):
+    from parsing.extractors.weibo import status_to_result
+    from tests.support.mutations import assert_only_typed_errors, mutated
+
+    try:
+        status = data.draw(mutated(fixture("mobile_status_pictures.json")["data"]))
+    except AttributeError:  # mutated() removing under a value it already replaced with None
+        reject()
+    assert_only_typed_errors(lambda: status_to_result(status, mobile=True))
+
+
+def test_an_answer_nested_deeper_than_the_parser_goes_is_a_typed_failure():
+    deep = '{"ok": 1, "idstr": "1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with respx.mock() as mock:
+        mock.get(AJAX_URL).respond(200, text=deep, headers={"Content-Type": "application/json"})
+        mock.get(MOBILE_URL).respond(200, text=deep, headers={"Content-Type": "application/json"})
+        with pytest.raises(UpstreamFailure):
+            extract("https://weibo.com/6543210987/OzYx1AbCd")

@@ -1,5 +1,6 @@
 """Xiaohongshu: video and image notes (live photos included) from __INITIAL_STATE__, typed failures."""
 
+import json
 from pathlib import Path
 
 import httpx
@@ -10,7 +11,9 @@ from hypothesis import strategies as st
 
 from parsing.expansion import resolve
 from parsing.extractors.base import ContentUnavailable, UpstreamFailure, UpstreamTimeout
+from parsing.extractors.pagedata import embedded_json
 from parsing.extractors.xiaohongshu import XiaohongshuExtractor, _result
+from parsing.http import MOBILE_UA
 from parsing.recognition import recognize
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "xiaohongshu"
@@ -26,6 +29,25 @@ def page(name: str) -> str:
 
 def note_page(note_id: str) -> str:
     return f"https://www.xiaohongshu.com/explore/{note_id}?{QUERY}"
+
+
+def mobile_page(note_id: str) -> str:
+    """The note's mobile page (discovery/item), fetched with a phone User-Agent when the desktop page fails."""
+    return f"https://www.xiaohongshu.com/discovery/item/{note_id}?{QUERY}"
+
+
+def state(name: str) -> dict:
+    """The __INITIAL_STATE__ of a fixture page, as data."""
+    return embedded_json(page(name), "window.__INITIAL_STATE__")
+
+
+def fixture_note(name: str, note_id: str) -> dict:
+    return state(name)["note"]["noteDetailMap"][note_id]["note"]
+
+
+def html_with(name: str, value: object) -> str:
+    """A page assigning ``value`` to the global ``name``."""
+    return f"<!doctype html><html><body><div id='app'></div><script>{name}={json.dumps(value)}</script></body></html>"
 
 
 def extract(link: str) -> dict:
@@ -80,7 +102,8 @@ def test_image_note_pictures_with_sizes_and_live_photo_clip():
     [live] = data["videos"]
     assert live["url"] == ("https://sns-video-bd.xhscdn.com/stream/1/10/19/"
                            "01e6f2b3c4d5e6f7010050019207a1b2c3_19.mp4")
-    assert (live["width"], live["height"]) == (1080, 1440)
+    # The clip's stream gives no size: the still's 1080x1440 is not the clip's, so it stays unknown.
+    assert (live["quality"], live["width"], live["height"]) == (None, None, None)
     assert data["duration"] == 0
     assert data["title"] == "杭州两日游攻略"
     assert data["thumbnail"] == urls[0]
@@ -124,8 +147,10 @@ def test_redirect_to_the_not_found_page_is_deleted():
 def test_login_wall_is_login_required(response):
     with respx.mock() as mock:
         mock.get(note_page(VIDEO_ID)).mock(return_value=response)
+        mobile = mock.get(mobile_page(VIDEO_ID)).mock(return_value=response)
         with pytest.raises(ContentUnavailable) as caught:
             extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    assert mobile.called  # the mobile page was tried too
     assert caught.value.reason == "login_required"
 
 
@@ -134,6 +159,7 @@ def test_captcha_redirect_is_an_upstream_failure():
                "%2Fexplore%2F66f1a2b3000000001e0248c7&verifyUuid=4a1c1a17&verifyType=102&verifyBiz=461")
     with respx.mock() as mock:
         mock.get(note_page(VIDEO_ID)).respond(302, headers={"Location": captcha})
+        mock.get(mobile_page(VIDEO_ID)).respond(302, headers={"Location": captcha})
         mock.get(captcha).respond(200, html=page("captcha.html"))
         with pytest.raises(UpstreamFailure):
             extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
@@ -143,8 +169,10 @@ def test_rate_limit_page_and_refusals_are_upstream_failures():
     limited = "https://www.xiaohongshu.com/website-login/error?error_code=300013"
     with respx.mock() as mock:
         mock.get(note_page(VIDEO_ID)).respond(302, headers={"Location": limited})
+        mock.get(mobile_page(VIDEO_ID)).respond(302, headers={"Location": limited})
         mock.get(limited).respond(200, html="<html><p>访问频繁，请稍后再试</p></html>")
         mock.get(note_page(IMAGE_ID)).respond(461, text="")
+        mock.get(mobile_page(IMAGE_ID)).respond(461, text="")
         with pytest.raises(UpstreamFailure):
             extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
         with pytest.raises(UpstreamFailure):
@@ -162,6 +190,7 @@ def test_malformed_state_is_an_upstream_failure():
     html = '<script>window.__INITIAL_STATE__={"note":{"noteDetailMap":{"a":undefined,,}}}</script>'
     with respx.mock() as mock:
         mock.get(note_page(VIDEO_ID)).respond(200, html=html)
+        mock.get(mobile_page(VIDEO_ID)).respond(200, html=html)
         with pytest.raises(UpstreamFailure):
             extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
 
@@ -171,6 +200,115 @@ def test_a_link_without_token_is_fetched_without_one():
         mock.get(f"https://www.xiaohongshu.com/explore/{IMAGE_ID}").respond(200, html=page("note_image.html"))
         data = extract(f"https://www.xiaohongshu.com/explore/{IMAGE_ID}")
     assert data["url"] == f"https://www.xiaohongshu.com/explore/{IMAGE_ID}"
+
+
+# --- note shapes over the years, the mobile page, streams, live-photo clips, notes without media ----------------
+
+
+def test_a_2023_page_keeps_the_note_at_note_note():
+    old = {"note": {"note": fixture_note("note_image.html", IMAGE_ID), "serverRequestInfo": {"state": "success"}}}
+    with respx.mock() as mock:
+        mock.get(note_page(IMAGE_ID)).respond(200, html=html_with("window.__INITIAL_STATE__", old))
+        data = extract(f"https://www.xiaohongshu.com/explore/{IMAGE_ID}?xsec_token={TOKEN}")
+    assert len(data["images"]) == 3 and data["title"] == "杭州两日游攻略"
+
+
+def test_a_note_wrapped_in_vue_refs_is_read():
+    ref = {"dep": "<迭代陷阱>", "__v_isRef": True, "__v_isShallow": False}
+    note = fixture_note("note_image.html", IMAGE_ID)
+    hydrated = {"note": {"noteDetailMap": {**ref, "_rawValue": {IMAGE_ID: {"note": note}}, "_value": {}},
+                         "serverRequestInfo": {**ref, "_rawValue": {"state": "success"}}}}
+    with respx.mock() as mock:
+        mock.get(note_page(IMAGE_ID)).respond(200, html=html_with("window.__INITIAL_STATE__", hydrated))
+        data = extract(f"https://www.xiaohongshu.com/explore/{IMAGE_ID}?xsec_token={TOKEN}")
+    assert len(data["images"]) == 3
+
+
+def test_a_desktop_login_wall_falls_back_to_the_mobile_page_and_its_state():
+    mobile_state = {"noteData": {"data": {"noteData": fixture_note("note_video.html", VIDEO_ID)}}}
+    with respx.mock() as mock:
+        mock.get(note_page(VIDEO_ID)).respond(200, html=page("login_wall.html"))
+        mobile = mock.get(mobile_page(VIDEO_ID)).respond(200, html=html_with("window.__INITIAL_STATE__", mobile_state))
+        data = extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    assert mobile.calls.last.request.headers["User-Agent"] == MOBILE_UA
+    assert [(v["width"], v["height"]) for v in data["videos"]] == [(1080, 1920), (720, 1280)]
+    assert data["url"] == note_page(VIDEO_ID)  # the canonical (desktop) address of the note
+
+
+def test_a_desktop_captcha_falls_back_to_the_mobile_setup_server_state():
+    captcha = "https://www.xiaohongshu.com/website-login/captcha?redirectPath=x&verifyType=102"
+    setup = {"LAUNCHER_SSR_STORE_PAGE_DATA": {"noteData": fixture_note("note_image.html", IMAGE_ID)}}
+    with respx.mock() as mock:
+        mock.get(note_page(IMAGE_ID)).respond(302, headers={"Location": captcha})
+        mock.get(captcha).respond(200, html=page("captcha.html"))
+        mock.get(mobile_page(IMAGE_ID)).respond(200, html=html_with("window.__SETUP_SERVER_STATE__", setup))
+        data = extract(f"https://www.xiaohongshu.com/explore/{IMAGE_ID}?xsec_token={TOKEN}")
+    assert len(data["images"]) == 3 and len(data["videos"]) == 1
+
+
+def test_a_mobile_page_holding_another_note_is_not_taken_for_this_one():
+    other = {**fixture_note("note_video.html", VIDEO_ID), "noteId": "66f0000000000000000000aa"}
+    with respx.mock() as mock:
+        mock.get(note_page(VIDEO_ID)).respond(200, html=page("login_wall.html"))
+        mock.get(mobile_page(VIDEO_ID)).respond(
+            200, html=html_with("window.__INITIAL_STATE__", {"noteData": {"data": {"noteData": other}}}))
+        with pytest.raises(ContentUnavailable) as caught:
+            extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    assert caught.value.reason == "login_required"  # the desktop page's answer stands
+
+
+def test_a_timeout_is_not_followed_by_the_mobile_page():
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(note_page(VIDEO_ID)).mock(side_effect=httpx.ReadTimeout("timed out"))
+        mobile = mock.get(mobile_page(VIDEO_ID)).respond(200, html="")
+        with pytest.raises(UpstreamTimeout):
+            extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    assert not mobile.called  # the time is spent: no second page
+
+
+def test_a_stream_without_its_master_url_plays_from_its_backup():
+    html = page("note_video.html").replace('"masterUrl":', '"masterUrlGone":')
+    with respx.mock() as mock:
+        mock.get(note_page(VIDEO_ID)).respond(200, html=html)
+        data = extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    # The h265 rendition lists no backup: only the h264 one plays, from its backup host (not the original key).
+    [video] = data["videos"]
+    assert video["url"] == ("https://sns-video-bd.xhscdn.com/stream/1/110/259/"
+                            "01e6f1a2b3c4d5e6010370019207e5f2c1_259.mp4")
+    assert (video["width"], video["height"], video["quality"]) == (720, 1280, "720p")
+
+
+def test_a_live_photo_clip_is_labelled_by_its_own_stream_never_by_the_photo():
+    note = fixture_note("note_image.html", IMAGE_ID)
+    live = note["imageList"][1]
+    live.update({"width": 3024, "height": 4032})  # a phone's full-size still
+    unsized = _result(note, IMAGE_ID, note_page(IMAGE_ID)).videos[0]
+    assert (unsized.quality, unsized.width, unsized.height) == (None, None, None)  # not "3024p"
+    live["stream"]["h264"][0].update({"width": 1080, "height": 1440})
+    sized = _result(note, IMAGE_ID, note_page(IMAGE_ID)).videos[0]
+    assert (sized.quality, sized.width, sized.height) == ("1080p", 1080, 1440)
+
+
+def test_video_note_whose_video_cannot_be_resolved_is_no_media_despite_its_cover():
+    note = fixture_note("note_video.html", VIDEO_ID)
+    note["video"]["media"]["stream"] = {"h264": [], "h265": []}
+    note["video"].pop("consumer")
+    assert note["imageList"]  # the cover is known ...
+    html = html_with("window.__INITIAL_STATE__", {"note": {"noteDetailMap": {VIDEO_ID: {"note": note}}}})
+    with respx.mock() as mock:
+        mock.get(note_page(VIDEO_ID)).respond(200, html=html)
+        mobile = mock.get(mobile_page(VIDEO_ID)).respond(200, html=page("login_wall.html"))
+        with pytest.raises(ContentUnavailable) as caught:
+            extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    assert mobile.called  # the mobile page may still have the streams
+    assert caught.value.reason == "no_media"  # ... but the customer asked for the video
+
+
+def test_a_gallery_with_a_picture_missing_answers_the_others():
+    note = fixture_note("note_image.html", IMAGE_ID)
+    note["imageList"][0] = {"width": 1242, "height": 1656, "url": "", "infoList": []}
+    data = _result(note, IMAGE_ID, note_page(IMAGE_ID)).to_dict()
+    assert [i["width"] for i in data["images"]] == [1080, 1440]
 
 
 JSON = st.recursive(
