@@ -26,6 +26,8 @@ run: install
 
 test: install
 	@bash deploy/ensure-chromium.sh
+	@bash deploy/ensure-pgbouncer.sh
+	@bash deploy/ensure-tools.sh
 	$(BIN)/ruff check .
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-secret-key EASYDOWN_API_KEY_PEPPER=test-pepper \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
@@ -37,8 +39,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python bench/parse_path.py
-	$(BIN)/python bench/capacity.py
+	$(BIN)/python bench/all.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var
