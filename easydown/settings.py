@@ -196,6 +196,15 @@ RATE_LIMIT_SIGNUP = env_str("EASYDOWN_RATE_LIMIT_SIGNUP", "10/h")
 RATE_LIMIT_PASSWORD_RESET = env_str("EASYDOWN_RATE_LIMIT_PASSWORD_RESET", "5/h")
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind nginx doing TLS (deploy/nginx.conf sets X-Forwarded-Proto from the connection it saw): requests
+# that came in over HTTPS are known as such (absolute links, password-reset mails, secure redirects).
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # load balancers and scrapers on plain HTTP
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -286,6 +295,8 @@ WORKER_HEARTBEAT = env_float("EASYDOWN_WORKER_HEARTBEAT", 5.0)
 EASYDOWN_JS_SOLVERS = env_int("EASYDOWN_JS_SOLVERS", os.cpu_count() or 1)
 # A task whose worker keeps dying is retried at most this many times in all.
 PARSE_MAX_ATTEMPTS = env_int("EASYDOWN_PARSE_MAX_ATTEMPTS", 3)
+# The customers' request log (parsing/requestlog.py) keeps this many days; beat prunes older entries.
+EASYDOWN_REQUEST_LOG_DAYS = env_int("EASYDOWN_REQUEST_LOG_DAYS", 30)
 # Free credits every new account starts with (through the ledger, once per account); 0: none.
 EASYDOWN_SIGNUP_CREDITS = env_int("EASYDOWN_SIGNUP_CREDITS", 0)
 # Default per-key limit (requests a minute) and the per-IP limit on failed authentications.
