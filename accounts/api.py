@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.services import credit_account_for
+from parsing import requestlog
 
 
 class AccountApi(APIView):
@@ -13,6 +14,7 @@ class AccountApi(APIView):
     def get(self, request: Request) -> Response:
         account = credit_account_for(user_id=request.user.pk)
         key = request.auth
+        requestlog.record(key=key, endpoint="/api/v1/account", status=200)
         return Response({
             "status": 200,
             "data": {

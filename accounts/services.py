@@ -125,10 +125,10 @@ def api_key_authenticate(*, header: str | None) -> ApiKey:
         raise InvalidToken()
     key, user_active = found
     if key.revoked_at is not None or not user_active:
-        raise InvalidToken()
+        raise _naming(InvalidToken(), key)
     now = timezone.now()
     if key.is_expired(now):
-        raise TokenExpired()
+        raise _naming(TokenExpired(), key)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         # Written at most once a minute, conditionally, so concurrent requests do not all write.
         ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
@@ -136,6 +136,12 @@ def api_key_authenticate(*, header: str | None) -> ApiKey:
         )
         key.last_used_at = now
     return key
+
+
+def _naming(error: Exception, key: ApiKey) -> Exception:
+    """A refusal of a recognisable key remembers which (for its owner's request log), never shown to the caller."""
+    error.key = key  # type: ignore[attr-defined]
+    return error
 
 
 _KEY_FIELDS = ("id", "public_id", "user_id", "name", "platforms", "expires_on", "rate_limit_per_minute",
@@ -175,6 +181,8 @@ def api_key_authenticate_request(request: HttpRequest) -> ApiKey:
     except ApiError as exc:
         usage = auth_failure_usage(request, increment=True)
         if usage.limited:
-            raise RateLimited(headers=usage.headers()) from None
+            limited = RateLimited(headers=usage.headers())
+            limited.key = getattr(exc, "key", None)  # type: ignore[attr-defined]
+            raise limited from None
         exc.headers.update(usage.headers())
         raise

@@ -177,7 +177,23 @@ def drf_exception_handler(exc: Exception, context: dict) -> Response | None:
     error = as_api_error(exc)
     if error is None:
         return None
+    _log_refusal(error, context.get("request"))
     response = Response(error.body(), status=error.status)
     for name, value in error.headers.items():
         response[name] = value
     return response
+
+
+def _log_refusal(error: ApiError, request) -> None:
+    """A refused call to a DRF endpoint goes into its key's owner's request log, or counts against its IP."""
+    from parsing import requestlog
+
+    # Never ``request.auth`` here: on a failed authentication reading it authenticates again (and counts again).
+    key = getattr(error, "key", None) or (getattr(request, "__dict__", {}).get("_auth") if request else None)
+    if key is not None and getattr(key, "user_id", None):
+        requestlog.record(key=key, endpoint=request.path[:40], status=error.status, code=error.code,
+                          reason=str(error.extra.get("reason", "")))
+    elif isinstance(error, MissingToken | InvalidToken | RateLimited) and request is not None:
+        from .ratelimits import client_ip
+
+        requestlog.record_auth_failure(client_ip(request))

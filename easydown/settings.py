@@ -396,4 +396,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "parsing.tasks.sweep_stale_jobs",
         "schedule": SWEEP_EVERY,
     },
+    "prune-request-log": {
+        "task": "parsing.tasks.prune_request_log",
+        "schedule": 3600.0,
+    },
 }

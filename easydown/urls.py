@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from easydown.health import HealthApi, ReadyApi
+from parsing import views as parsing_views
 from parsing.api import parse_view
 
 from . import views
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", RedirectView.as_view(pattern_name="keys"), name="dashboard"),
     path("start/", views.get_started, name="start"),
+    path("requests/", parsing_views.request_log, name="requests"),
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
 ]

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .labels import PLATFORM_CHOICES
-from .models import BlockRule, ParseJob
+from .models import ApiRequest, AuthFailure, BlockRule, ParseJob
 
 
 class OutcomeFilter(admin.SimpleListFilter):
@@ -81,3 +81,35 @@ class BlockRuleAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiRequest)
+class ApiRequestAdmin(admin.ModelAdmin):
+    """Every customer's request log (read-only)."""
+
+    list_display = ["created_at", "user", "key_name", "endpoint", "platform", "status", "code", "reason", "credits",
+                    "request_id"]
+    list_filter = ["endpoint", "status", "platform"]
+    search_fields = ["request_id", "link", "user__email", "key_name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuthFailure)
+class AuthFailureAdmin(admin.ModelAdmin):
+    """Calls with no or an unknown token, per client IP and day: they belong to no customer."""
+
+    list_display = ["day", "ip", "count", "last_at"]
+    list_filter = ["day"]
+    search_fields = ["ip"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import json
 import logging
 import threading
 import time
@@ -20,8 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
 from easydown import metrics
+from easydown.ratelimits import client_ip
 
-from . import idempotency, notify, owners, tunnel
+from . import idempotency, notify, owners, requestlog, tunnel
 from .models import ParseJob
 from .services import UNSETTLED_KEY, Submission, job_response_error, job_settle, jobs_abandon, parse_submit
 
@@ -192,10 +194,35 @@ def _finished_late(job_id: uuid.UUID, work: asyncio.Future) -> None:
     release_later(job_id)
 
 
-def _measure(submission: Submission, outcome: str, started: float) -> None:
-    """Count a parse that reached its platform's queue or the cache, and how long its answer took."""
+def _measure(submission: Submission, outcome: str, started: float, response: HttpResponse) -> None:
+    """Count a parse that reached its platform's queue or the cache and how long its answer took, and log it."""
     metrics.PARSES.labels(submission.platform, outcome).inc()
     metrics.PARSE_SECONDS.labels(submission.platform).observe(time.monotonic() - started)
+    _log_call(submission, response)
+
+
+def _log_call(submission: Submission | None, response: HttpResponse, error: api.ApiError | None = None,
+              request: HttpRequest | None = None) -> None:
+    """Put the call in its key's owner's request log (or, with no recognisable key, count it per IP)."""
+    key = submission.key if submission is not None else getattr(error, "key", None)
+    if key is None:
+        if isinstance(error, api.MissingToken | api.InvalidToken | api.RateLimited) and request is not None:
+            requestlog.record_auth_failure(client_ip(request))
+        return
+    code, reason = "", ""
+    if error is not None:
+        code, reason = error.code, str(error.extra.get("reason", ""))
+    elif response.status_code != 200 or b'"code"' in response.content[:200]:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = {}
+        code, reason = body.get("code", ""), str(body.get("reason", "") or "")
+    charged = response.status_code == 200 and not code and not (submission and submission.replay)
+    requestlog.record(key=key, endpoint="/api/v1/parse", status=response.status_code, code=code, reason=reason,
+                      link=submission.link if submission else getattr(error, "link", ""),
+                      platform=submission.platform if submission else getattr(error, "platform", ""),
+                      credits=1 if charged else 0)
 
 
 def _replayed(replay: idempotency.Replay, headers: dict[str, str]) -> HttpResponse:
@@ -333,12 +360,14 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                                                owner=owners.me() if settings.REDIS_URL else "")
             headers = submission.headers
             if submission.replay is not None:
-                return _replayed(submission.replay, headers)
+                response = _replayed(submission.replay, headers)
+                _log_call(submission, response)
+                return response
             if submission.cached is not None:  # answered, and charged, from the result cache
                 response = _success(submission.cached, headers, key_id=submission.key_id,
                                     base_url=public_base(request))
                 await _keep_answer(submission, response)
-                _measure(submission, "cached", started)
+                _measure(submission, "cached", started, response)
                 return response
             try:
                 await wait_for_job(notice, settings.PARSE_WAIT_TIMEOUT)
@@ -355,18 +384,20 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                                     give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
             response = _success(job, headers, key_id=submission.key_id, base_url=public_base(request))
-            _measure(submission, "succeeded", started)
+            _measure(submission, "succeeded", started, response)
         else:
             error = job_response_error(job)
             error.headers = {**headers, **error.headers}
             response = api.error_response(error)
-            _measure(submission, str(job.error_reason or job.error_code or job.state), started)
+            _measure(submission, str(job.error_reason or job.error_code or job.state), started, response)
         await _keep_answer(submission, response)
         return response
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
         _give_key_back(submission)
-        return api.error_response(exc)
+        response = api.error_response(exc)
+        _log_call(submission, response, exc, request)
+        return response
     except Exception as exc:
         _give_key_back(submission)
         if api.dependency_failure(exc):
@@ -375,7 +406,9 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             log.warning("parse request failed on a dependency: %r", exc)
             if job_id is not None:
                 release_later(job_id)
-            return api.error_response(api.ServiceUnavailable(headers={**headers, "Retry-After": "2"}))
+            response = api.error_response(api.ServiceUnavailable(headers={**headers, "Retry-After": "2"}))
+            _log_call(submission, response)
+            return response
         log.exception("parse request failed")
         return api.error_response(api.InternalError(headers=headers))
 

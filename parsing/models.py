@@ -132,3 +132,50 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.key}"
+
+
+class ApiRequest(models.Model):
+    """One call to the API with a recognisable key, refused or not: the customer's request log
+    (parsing.requestlog writes them in batches; beat prunes them after EASYDOWN_REQUEST_LOG_DAYS)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, on_delete=models.SET_NULL, related_name="+",
+                                db_index=False)
+    key_name = models.CharField(max_length=100, blank=True)
+    endpoint = models.CharField(max_length=40)
+    link = models.TextField(blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    status = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=60, blank=True)
+    credits = models.SmallIntegerField(default=0)
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apirequest_user_created"),
+                   models.Index(fields=["created_at"], name="apirequest_created")]
+
+    @property
+    def outcome(self) -> str:
+        """ok: a result (charged); failed: the platform gave none (free); refused: we did not run it (free)."""
+        if self.status == 200 and self.code in ("", "200"):
+            return "ok"
+        if self.status == 200 or self.status == 504:
+            return "failed"
+        return "refused"
+
+
+class AuthFailure(models.Model):
+    """Calls with no or an unknown token, counted per client IP and day: they belong to no customer, so only
+    admins see them."""
+
+    ip = models.GenericIPAddressField()
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "-count"]
+        constraints = [models.UniqueConstraint(fields=["ip", "day"], name="authfailure_ip_day")]

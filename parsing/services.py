@@ -58,6 +58,8 @@ class Submission:
     replay: idempotency.Replay | None = None  # the stored answer to give instead
     cached: ParseJob | None = None  # answered (and charged) from the result cache: nothing to wait for
     platform: str = ""
+    key: ApiKey | None = None  # for the request log
+    link: str = ""
 
 
 # --- submit (API process, one thread hop) ------------------------------------------------------------
@@ -129,6 +131,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
     key = api_key_authenticate_request(request)
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute)
     headers = usage.headers()
+    text = ""
     try:
         if usage.limited:
             raise api.RateLimited()
@@ -138,7 +141,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
             claimed = (idempotency.check_key(value), idempotency.fingerprint(request.body))
             replay = idempotency.claim(user_id=key.user_id, key=claimed[0], fingerprint=claimed[1])
             if replay is not None:
-                return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay)
+                return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay, key=key,
+                                  link=text)
         try:
             platform, cached = _open_and_enqueue(key, text, job_id, owner, nocache=nocache)
         except BaseException:
@@ -148,9 +152,10 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
             raise
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
+        exc.key, exc.link = key, text  # for the request log
         raise
     return Submission(job_id=job_id, user_id=key.user_id, headers=headers, key_id=key.public_id.hex,
-                      idempotency=claimed, cached=cached, platform=platform)
+                      idempotency=claimed, cached=cached, platform=platform, key=key, link=text)
 
 
 def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, nocache: bool = False
@@ -160,6 +165,15 @@ def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, 
     target = recognize(text)
     if not target.supported or not target.platform:
         raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
+    try:
+        return _open_recognised(key, text, job_id, owner, target, nocache=nocache)
+    except api.ApiError as exc:
+        exc.platform = target.platform  # for the request log
+        raise
+
+
+def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, target: Recognition, *,
+                     nocache: bool) -> tuple[str, ParseJob | None]:
     if not key.allows(target.platform):
         raise api.PlatformNotAllowed()
     if target.platform not in extractor_paths():

@@ -25,6 +25,14 @@ def sweep_stale_jobs() -> int:
     return swept
 
 
+@shared_task(ignore_result=True)
+def prune_request_log() -> int:
+    """Delete request log entries older than EASYDOWN_REQUEST_LOG_DAYS (hourly)."""
+    from . import requestlog
+
+    return requestlog.prune()
+
+
 def stale_after() -> float:
     """Seconds after its creation a job that is still open has been abandoned by its API."""
     return settings.PARSE_WAIT_TIMEOUT + settings.SWEEP_MARGIN
