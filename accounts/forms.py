@@ -28,6 +28,10 @@ class SignupForm(BaseUserCreationForm):
         self.fields["password1"].widget.attrs["autocomplete"] = "new-password"
         self.fields["password2"].widget.attrs["autocomplete"] = "new-password"
 
+    def validate_password_for_user(self, user, password_field_name: str = "password1") -> None:
+        """A weak password's error goes under the password itself, not under its confirmation."""
+        super().validate_password_for_user(user, password_field_name="password1")
+
     def clean_email(self) -> str:
         email = _normalise_email(self.cleaned_data["email"])
         if User.objects.filter(email__iexact=email).exists():

@@ -69,6 +69,7 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "creation_nonce"], name="apikey_user_creation_nonce")]
+        verbose_name, verbose_name_plural = "API key", "API keys"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked_token})"

@@ -29,7 +29,7 @@ def _own_key(request: HttpRequest, public_id: uuid.UUID) -> ApiKey:
 
 
 def _token_once(request: HttpRequest, key: ApiKey, token: str, *, reset: bool) -> HttpResponse:
-    response = render(request, "accounts/key_token.html", {"key": key, "token": token, "reset": reset})
+    response = render(request, "accounts/key_token.html", {"key": key, "token": token, "reset": reset, "nav": "keys"})
     add_never_cache_headers(response)  # includes no-store: neither the browser nor a proxy keeps the token
     return response
 

@@ -59,6 +59,8 @@ def test_signup_applies_the_password_validators(client):
                                                "password2": "12345678"})
     assert response.status_code == 200 and not User.objects.exists()
     assert "too common" in response.content.decode()
+    form = response.context["form"]
+    assert any("too common" in e for e in form.errors["password1"]) and "password2" not in form.errors
 
 
 def test_login_takes_the_email_in_any_case_and_logout_needs_a_post(client):

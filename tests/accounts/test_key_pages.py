@@ -132,6 +132,14 @@ def test_reset_asks_first_then_rotates_and_shows_the_new_token_once(logged_in, u
     key.refresh_from_db()
     assert api_key_authenticate(header=f"Bearer {new[0]}") == key and key.platforms == ["youtube"]
     assert new[0] not in logged_in.get(reverse("keys")).content.decode()
+    # The token page is under the keys tab, and after a reset offers no "first call" (the key has made some).
+    page = response.content.decode()
+    assert 'href="/keys/" aria-current="page"' in page and "Make a first call" not in page
+
+
+def test_the_new_key_page_offers_a_first_call_under_the_keys_tab(logged_in):
+    page = logged_in.post(reverse("key_create"), {"name": "first", "scope": "all"}).content.decode()
+    assert "Make a first call" in page and 'href="/keys/" aria-current="page"' in page
 
 
 def test_revoke_asks_first_then_revokes(logged_in, user):
