@@ -298,7 +298,8 @@ HAND_WRITTEN = ("/api/v1/parse", "/api/v1/account")
 def skip_hand_written(endpoints: list[tuple]) -> list[tuple]:
     """drf-spectacular preprocessing hook: leave the endpoints documented here to ``document_api``, and
     keep operational ones (such as /healthz) out of the public reference."""
-    return [e for e in endpoints if e[0].startswith("/api/") and e[0] not in HAND_WRITTEN]
+    return [e for e in endpoints if e[0].startswith("/api/") and e[0] not in HAND_WRITTEN
+            and not e[0].startswith(("/api/schema/", "/api/docs/"))]  # the reference itself is no endpoint
 
 
 def document_api(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:

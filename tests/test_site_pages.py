@@ -88,6 +88,8 @@ def test_the_schema_describes_the_parse_endpoint_its_auth_and_errors():
     assert set(parse["responses"]) == {"200", "400", "401", "402", "403", "405", "409", "413", "415", "422", "429",
                                        "451", "503", "504"}
     assert "Retry-After" in parse["responses"]["429"]["headers"]
+    # The reference lists the API, not itself.
+    assert set(schema["paths"]) == {"/api/v1/parse", "/api/v1/account", "/api/v1/media/{token}"}
     assert parse["responses"]["451"]["content"]["application/json"]["examples"]["content_restricted"]["value"][
         "code"] == "content_restricted"
     media = schema["components"]["schemas"]["MediaResult"]

@@ -50,6 +50,9 @@ def test_top_up_action_on_the_user_list_leads_to_the_form(admin_client):
     response = admin_client.post(reverse("admin:accounts_user_changelist"),
                                  {"action": "top_up", "_selected_action": [user.pk]})
     assert response.status_code == 302 and response["Location"] == reverse("admin:billing_topup", args=[user.pk])
+    # The form's breadcrumb follows its place in the admin (billing › credit accounts), as the sidebar does.
+    page = admin_client.get(response["Location"]).content.decode()
+    assert reverse("admin:billing_creditaccount_changelist") in page.split('class="breadcrumbs"')[1].split("</div>")[0]
     two = admin_client.post(reverse("admin:accounts_user_changelist"),
                             {"action": "top_up", "_selected_action": [user.pk, make_user().pk]}, follow=True)
     assert "Select exactly one user" in two.content.decode()
