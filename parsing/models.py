@@ -49,6 +49,8 @@ class ParseJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # When the result was made, if it came from the result cache (parsing/resultcache.py); null when fresh.
     cached_on = models.DateTimeField(null=True, blank=True)
+    # The X-Request-Id of the request that opened it (shown beside its ledger charge).
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
     # The API process waiting on the job (parsing.owners): when its lease lapses, the sweeper releases the hold.
     owner = models.CharField(max_length=80, blank=True, default="", db_default="")
 

@@ -27,7 +27,7 @@ from accounts.models import ApiKey
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
 from easydown import exceptions as api
-from easydown import hotsql, metrics
+from easydown import hotsql, metrics, requestid
 from easydown.ratelimits import key_usage
 
 from . import admission, idempotency, notify, owners, resultcache
@@ -180,7 +180,8 @@ def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, targ
         raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
     _check_block_list(target)  # before the cache: a rule wins over a cached result
     job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
-                   media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner)
+                   media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner,
+                   request_id=requestid.current()[:128])
     if not nocache and (entry := resultcache.lookup(resultcache.media_key(target.platform, target.id, target.url))):
         if entry.result is None:  # a "no media" outcome seen moments ago: the same answer, free
             raise api.NoMedia(extra={"reason": entry.reason or "unavailable"})
@@ -223,9 +224,9 @@ WITH moved AS (
     RETURNING account_id
 )
 INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
-                   error_code, error_reason, owner, created_at)
+                   error_code, error_reason, owner, request_id, created_at)
 SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'pending', 0,
-       '', '', %(owner)s, now() FROM hold
+       '', '', %(owner)s, %(request)s, now() FROM hold
 RETURNING id
 """
 
@@ -264,9 +265,10 @@ WITH moved AS (
     RETURNING account_id
 ), job AS (
     INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
-                       error_code, error_reason, owner, result, cached_on, created_at, ready_at, finished_at)
+                       error_code, error_reason, owner, request_id, result, cached_on, created_at, ready_at,
+                       finished_at)
     SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'succeeded', 0,
-           '', '', %(owner)s, %(result)s, %(cached_on)s, now(), %(now)s, %(now)s FROM hold
+           '', '', %(owner)s, %(request)s, %(result)s, %(cached_on)s, now(), %(now)s, %(now)s FROM hold
     RETURNING user_id
 )
 INSERT INTO {ledger} (account_id, kind, amount, reference, note, created_at)
@@ -293,7 +295,7 @@ def job_open(job: ParseJob) -> None:
         return
     params = {"now": timezone.now(), "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
-              "input": job.input, "url": job.url, "owner": job.owner}
+              "input": job.input, "url": job.url, "owner": job.owner, "request": job.request_id}
     if hotsql.one(_tables(_OPEN_SQL), params) is None:
         raise api.InsufficientCredits()
     metrics.CREDITS.labels("reserved").inc()
@@ -317,7 +319,7 @@ def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
     params = {"now": job.finished_at, "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
               "input": job.input, "url": job.url, "owner": job.owner, "result": Jsonb(job.result),
-              "cached_on": job.cached_on}
+              "cached_on": job.cached_on, "request": job.request_id}
     if hotsql.one(_tables(_CACHED_SQL), params) is None:
         raise api.InsufficientCredits()
     metrics.CREDITS.labels("captured").inc()

@@ -44,3 +44,9 @@ def ago(moment: dt.datetime | None) -> str:
 def signed(amount: int) -> str:
     """A ledger amount with its sign: +100, −1 (a real minus sign, so it reads as one)."""
     return f"+{amount}" if amount > 0 else f"−{abs(amount)}" if amount < 0 else "0"
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:
+    """``mapping[key]``, or None: a dict looked up by a variable in a template."""
+    return mapping.get(key) if isinstance(mapping, dict) else None
