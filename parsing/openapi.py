@@ -130,6 +130,11 @@ _SCHEMAS: dict[str, Any] = {
             "id": {"type": "string", "nullable": True, "description": "The platform's media id."},
             "url": {"type": "string", "nullable": True, "description": "The canonical link."},
             "author": _ref("Author"),
+            "description": {"type": "string", "description": "The post's text, where the platform gives one."},
+            "uploadedAt": {"type": "string", "format": "date-time", "description": "When it was posted (UTC)."},
+            "stats": {"type": "object", "description": "Counts as integers (null where the platform gives none).",
+                      "properties": {name: {"type": "integer", "nullable": True}
+                                     for name in ("views", "likes", "comments", "shares")}},
         },
     },
     "ParseSuccess": {

@@ -78,6 +78,35 @@ class Author:
 
 
 @dataclass
+class Stats:
+    """Counts the platform shows, as integers (never "1.2万" or "3K"); None where it gives none."""
+
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"views": self.views, "likes": self.likes, "comments": self.comments, "shares": self.shares}
+
+    @property
+    def known(self) -> bool:
+        return any(v is not None for v in (self.views, self.likes, self.comments, self.shares))
+
+
+def count(value: Any) -> int | None:
+    """A non-negative integer count, or None (strings of digits are read; anything else, such as "1.2万",
+    Infinity or a negative number, is no count)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 2**63:
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < 2**63 else None
+
+
+@dataclass
 class MediaResult:
     platform: str
     title: str = ""
@@ -89,6 +118,10 @@ class MediaResult:
     id: str | None = None
     url: str | None = None
     author: Author | None = None
+    # Richer metadata, where the platform gives it (additions: documented fields keep their meaning).
+    description: str | None = None
+    uploaded_at: str | None = None  # ISO 8601, UTC
+    stats: Stats | None = None
 
     @property
     def has_media(self) -> bool:
@@ -106,4 +139,17 @@ class MediaResult:
             "id": self.id,
             "url": self.url,
             "author": self.author.to_dict() if self.author else None,
+            **({"description": self.description} if self.description else {}),
+            **({"uploadedAt": self.uploaded_at} if self.uploaded_at else {}),
+            **({"stats": self.stats.to_dict()} if self.stats and self.stats.known else {}),
         }
+
+
+def iso_from_timestamp(value: Any) -> str | None:
+    """Unix seconds as ISO 8601 UTC (``2026-11-30T07:35:19Z``), or None for anything that is not a sane time."""
+    import datetime as dt
+
+    seconds = count(value)
+    if seconds is None or not 946684800 <= seconds <= 4102444800:  # 2000 to 2100
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Author, Image, MediaResult, Video
+from parsing.schema import Audio, Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
 
 from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, normalises
 from .headers import download_headers
@@ -241,6 +241,11 @@ def _result(item: dict[str, Any], aweme_id: str) -> MediaResult:
             raise ContentUnavailable("the video post has no playable address", reason="no_media")
         duration = as_int(dig(item, "video", "duration")) or as_int(item.get("duration"))
         result.duration = round(duration / 1000, 3) if duration else 0
+    statistics = as_dict(item.get("statistics"))
+    stats = Stats(views=count(statistics.get("play_count")) or None, likes=count(statistics.get("digg_count")),
+                  comments=count(statistics.get("comment_count")), shares=count(statistics.get("share_count")))
+    result.stats = stats if stats.known else None  # (play_count is 0 in public payloads: no count, not zero)
+    result.uploaded_at = iso_from_timestamp(item.get("create_time"))
     return result
 
 

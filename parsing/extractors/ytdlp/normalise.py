@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from parsing.schema import Audio, Author, Image, MediaResult, Video
+from parsing.schema import Audio, Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
 
 from ..base import ContentUnavailable
 from ..headers import download_headers
@@ -176,5 +176,22 @@ def info_to_result(info: dict, *, platform: str) -> MediaResult:
     author_url = main.get("uploader_url") or main.get("channel_url") or info.get("uploader_url")
     if name or author_id or author_url:
         result.author = Author(name=name, id=str(author_id) if author_id else None, url=author_url)
+    _metadata(result, main, info)
     return result
+
+
+def _metadata(result: MediaResult, main: dict, info: dict) -> None:
+    """description, uploadedAt and stats, from the fields yt-dlp fills in where the platform gives them."""
+    description = main.get("description") or info.get("description")
+    if isinstance(description, str) and description.strip() and description.strip() != result.title:
+        result.description = description.strip()[:5000]
+    when = main.get("timestamp") or main.get("release_timestamp") or info.get("timestamp")
+    result.uploaded_at = iso_from_timestamp(when)
+    if result.uploaded_at is None and isinstance(main.get("upload_date"), str) and len(main["upload_date"]) == 8:
+        day = main["upload_date"]
+        if day.isdigit():
+            result.uploaded_at = f"{day[:4]}-{day[4:6]}-{day[6:]}T00:00:00Z"
+    stats = Stats(views=count(main.get("view_count")), likes=count(main.get("like_count")),
+                  comments=count(main.get("comment_count")), shares=count(main.get("repost_count")))
+    result.stats = stats if stats.known else None
 

@@ -7,6 +7,8 @@ through ``_result`` as it is; the share-page excerpt goes through ``extract()`` 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import respx
 from hypothesis import given, settings
@@ -210,3 +212,13 @@ def test_mutated_share_page_router_data_gives_a_result_or_a_typed_error(data):
     payload = data.draw(mutated(router))
     assert_only_typed_errors(lambda: _result(douyin._router_item(payload), "0"))
 
+
+
+def test_a_post_carries_its_counts_as_integers_and_its_upload_time():
+    item = detail("video")
+    data = _result(item, "0").to_dict()
+    counts = item["statistics"]
+    assert data["stats"] == {"views": None, "likes": counts["digg_count"], "comments": counts["comment_count"],
+                             "shares": counts["share_count"]}  # play_count is 0 in public payloads: unknown
+    created = dt.datetime.fromtimestamp(item["create_time"], dt.UTC)
+    assert data["uploadedAt"] == created.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -40,6 +40,21 @@ def test_split_dash_video_is_a_silent_video_and_its_audio_goes_to_audios():
         ("https://cdn/a.m4a", "audio/mp4", "dash", 128000)]
 
 
+def test_description_upload_time_and_counts_come_along_as_integers():
+    info = {"id": "v9", "title": "A title", "description": "  What the video is about.  ", "timestamp": 1764487519,
+            "view_count": 1234567, "like_count": "890", "comment_count": float("inf"), "repost_count": -3,
+            "formats": [fmt(url="https://cdn/v.mp4", ext="mp4", vcodec="avc1", acodec="mp4a", width=640, height=360)]}
+    data = ytdlp.info_to_result(info, platform="youtube").to_dict()
+    assert data["description"] == "What the video is about."
+    assert data["uploadedAt"] == "2025-11-30T07:25:19Z"
+    # Only what reads as a whole non-negative number counts; Infinity and -3 are no counts.
+    assert data["stats"] == {"views": 1234567, "likes": 890, "comments": None, "shares": None}
+    # Without any of them, the fields are absent (additions only, nothing documented changes).
+    bare = ytdlp.info_to_result({"id": "v8", "formats": info["formats"], "upload_date": "20240105"},
+                                platform="youtube").to_dict()
+    assert "description" not in bare and "stats" not in bare and bare["uploadedAt"] == "2024-01-05T00:00:00Z"
+
+
 def test_muxed_direct_and_hls_formats_keep_their_source_and_type():
     info = {"id": "v2", "formats": [
         fmt(url="https://cdn/master.m3u8", manifest_url="https://cdn/master.m3u8", ext="mp4", protocol="m3u8_native",
