@@ -140,9 +140,13 @@ class ApiRequest(models.Model):
     """One call to the API with a recognisable key, refused or not: the customer's request log
     (parsing.requestlog writes them in batches; beat prunes them after EASYDOWN_REQUEST_LOG_DAYS)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No foreign-key constraints in the database: the log is written in the background a second after the
+    # call, and must neither fail on a key deleted meanwhile nor lock the users' and keys' tables to check
+    # (Django still deletes a user's entries with the user).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False,
+                             db_constraint=False)
     api_key = models.ForeignKey("accounts.ApiKey", null=True, on_delete=models.SET_NULL, related_name="+",
-                                db_index=False)
+                                db_index=False, db_constraint=False)
     key_name = models.CharField(max_length=100, blank=True)
     endpoint = models.CharField(max_length=40)
     link = models.TextField(blank=True)

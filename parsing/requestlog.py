@@ -91,14 +91,6 @@ def flush() -> int:
         try:
             with transaction.atomic():
                 ApiRequest.objects.bulk_create([ApiRequest(**entry) for entry in entries])
-        except IntegrityError:
-            # A key or an account deleted since its call: write the others one by one, drop those.
-            for entry in entries:
-                try:
-                    with transaction.atomic():
-                        ApiRequest.objects.create(**entry)
-                except IntegrityError:
-                    pass
         except Exception:
             _pending.extendleft(reversed(entries))  # the database is away: keep them for the next try
             with _lock:
