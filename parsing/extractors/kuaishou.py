@@ -24,7 +24,7 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Author, Image, MediaResult, Video
+from parsing.schema import Audio, Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
 
 from .base import (
     ContentUnavailable,
@@ -309,6 +309,11 @@ def _result(photo: dict[str, Any], photo_id: str, entry_atlas: Any = None) -> Me
         author=Author(name=text(photo.get("userName")), id=user_id,
                       url=f"https://www.kuaishou.com/profile/{user_eid}" if user_eid else None),
     )
+    stats = Stats(views=count(photo.get("viewCount")), likes=count(photo.get("likeCount")),
+                  comments=count(photo.get("commentCount")), shares=count(photo.get("shareCount")))
+    result.stats = stats if stats.known else None
+    posted = count(photo.get("timestamp"))  # milliseconds
+    result.uploaded_at = iso_from_timestamp(posted // 1000) if posted else None
     result.images, result.audios = _atlas(photo, headers, entry_atlas)
     if result.images:
         # An image set's mainMvUrls is a slideshow rendering of the pictures, not the post's media.

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Author, Image, MediaResult, Video
+from parsing.schema import Author, Image, MediaResult, Stats, Video, count
 
 from .base import (
     ContentUnavailable,
@@ -252,7 +252,26 @@ def tweet_to_result(tweet: dict[str, Any]) -> tuple[MediaResult, int]:
         raise UpstreamFailure("syndication media list has an unexpected shape")
     missing = _add_media(result, details or [], headers, quoted=False)
     _add_media(result, _quoted_media(tweet), headers, quoted=True)
+    stats = Stats(likes=count(tweet.get("favorite_count")), comments=count(tweet.get("conversation_count")),
+                  shares=count(tweet.get("retweet_count")))
+    result.stats = stats if stats.known else None
+    result.uploaded_at = _posted_at(tweet.get("created_at"))
     return result, missing
+
+
+def _posted_at(value: Any) -> str | None:
+    """The syndication's ``2026-03-12T14:02:40.000Z`` as ``2026-03-12T14:02:40Z``; None for anything else."""
+    import datetime as dt
+
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _own_media(result: MediaResult) -> bool:

@@ -24,7 +24,7 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Author, Image, MediaResult, Video
+from parsing.schema import Author, Image, MediaResult, Stats, Video, count
 
 from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, UpstreamTimeout, normalises
 from .headers import download_headers
@@ -367,7 +367,25 @@ def status_to_result(status: dict[str, Any], *, mobile: bool = False) -> MediaRe
         result.thumbnail = result.images[0].url
     if not result.videos:
         result.duration = 0
+    stats = Stats(views=count(dig(page, "media_info", "online_users_number")),
+                  likes=count(status.get("attitudes_count")), comments=count(status.get("comments_count")),
+                  shares=count(status.get("reposts_count")))
+    result.stats = stats if stats.known else None
+    result.uploaded_at = _posted_at(status.get("created_at"))
     return result
+
+
+def _posted_at(value: Any) -> str | None:
+    """Weibo's ``Mon Nov 17 16:04:01 +0800 2025`` as ISO 8601 UTC; None for anything else."""
+    import datetime as dt
+
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %z %Y")
+    except ValueError:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class WeiboExtractor(Extractor):

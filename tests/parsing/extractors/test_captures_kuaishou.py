@@ -7,6 +7,7 @@ INIT_STATE captures are served as the mobile photo page (a script assigning the 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import urlsplit
 
@@ -198,3 +199,12 @@ def test_mutated_states_give_a_result_or_a_typed_error(capture, data):
 def test_mutated_graphql_answers_give_a_result_or_a_typed_error(data):
     payload = data.draw(mutated(load_capture(GRAPHQL_CAPTURE)))
     assert_only_typed_errors(lambda: kuaishou._graphql_result(payload, PHOTO_ID))
+
+
+def test_a_post_carries_its_counts_and_its_time():
+    photo = post_entry(load_capture(VIDEO))["photo"]
+    data, _ = extract_page(VIDEO)
+    assert data["stats"] == {"views": photo["viewCount"], "likes": photo["likeCount"],
+                             "comments": photo["commentCount"], "shares": photo["shareCount"]}
+    posted = dt.datetime.fromtimestamp(photo["timestamp"] // 1000, dt.UTC)
+    assert data["uploadedAt"] == posted.strftime("%Y-%m-%dT%H:%M:%SZ")

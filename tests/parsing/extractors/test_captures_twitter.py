@@ -82,3 +82,11 @@ def test_mutated_posts_give_a_result_or_a_typed_error(name, data):
             assert isinstance(item.url, str) and item.url
             assert item.width is None or isinstance(item.width, int)
         assert isinstance(result.title, str) and isinstance(result.duration, int | float)
+
+
+def test_a_post_carries_its_counts_and_its_time():
+    tweet = load_capture(QUOTING)
+    data = tweet_to_result(tweet)[0].to_dict()
+    assert data["stats"] == {"views": None, "likes": tweet["favorite_count"], "comments": tweet["conversation_count"],
+                             "shares": None}  # the syndication gives no view or repost count for this post
+    assert tweet["created_at"] == "2026-03-12T14:02:40.000Z" and data["uploadedAt"] == "2026-03-12T14:02:40Z"

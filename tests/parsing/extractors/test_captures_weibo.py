@@ -114,3 +114,15 @@ def check_media(result: MediaResult | None) -> None:
 def test_mutated_statuses_give_a_result_or_a_typed_error(name, data):
     payload = data.draw(mutated(load_capture(name)))
     check_media(assert_only_typed_errors(lambda: status_to_result(payload)))
+
+
+def test_a_post_carries_its_counts_and_its_time_in_utc():
+    status = load_capture(VIDEO)
+    data = status_to_result(status).to_dict()
+    assert data["stats"] == {"views": status["page_info"]["media_info"]["online_users_number"],
+                             "likes": status["attitudes_count"], "comments": status["comments_count"],
+                             "shares": status["reposts_count"]}
+    assert all(isinstance(value, int) for value in data["stats"].values())
+    # "Mon Nov 17 16:04:01 +0800 2025" is 08:04:01 UTC.
+    assert status["created_at"] == "Mon Nov 17 16:04:01 +0800 2025"
+    assert data["uploadedAt"] == "2025-11-17T08:04:01Z"
