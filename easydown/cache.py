@@ -8,10 +8,13 @@ bench/parse_path.py).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 
 import redis
+import redis.asyncio as aioredis
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
@@ -50,4 +53,20 @@ def redis_client() -> redis.Redis | None:
     client = _clients.get(os.getpid())
     if client is None:
         client = _clients[os.getpid()] = cache._cache.get_client(write=True)
+    return client
+
+
+_async_clients: dict[int, aioredis.Redis] = {}
+
+
+def async_redis() -> aioredis.Redis | None:
+    """This event loop's Redis client with short timeouts (None without Redis), for the async API's
+    best-effort bookkeeping (unsettled jobs, tunnel stream slots)."""
+    if not settings.REDIS_URL:
+        return None
+    loop = id(asyncio.get_running_loop())
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
+                                                                socket_connect_timeout=1)
     return client

@@ -58,26 +58,19 @@ class QueueDepth:
 
 
 def registry() -> CollectorRegistry:
+    """What a scrape reads: every process's counters (or this process's), and the queue depths."""
+    scrape = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        collected = CollectorRegistry()
-        multiprocess.MultiProcessCollector(collected)
+        multiprocess.MultiProcessCollector(scrape)
     else:
-        from prometheus_client import REGISTRY as collected
-    scrape = CollectorRegistry()
-    scrape.register(_Merged(collected))
+        from prometheus_client import REGISTRY
+
+        scrape.register(REGISTRY)  # a registry is a collector too
     if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
         scrape.register(QueueDepth())
     return scrape
-
-
-class _Merged:
-    def __init__(self, source: CollectorRegistry) -> None:
-        self.source = source
-
-    def collect(self):
-        yield from self.source.collect()
 
 
 def authorized(header: str | None) -> bool:

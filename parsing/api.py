@@ -12,7 +12,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import redis.asyncio as aioredis
 from django import db
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
 from easydown import metrics
+from easydown.cache import async_redis
 from easydown.ratelimits import client_ip
 
 from . import idempotency, notify, owners, requestlog, tunnel
@@ -194,11 +194,12 @@ def _finished_late(job_id: uuid.UUID, work: asyncio.Future) -> None:
     release_later(job_id)
 
 
-def _measure(submission: Submission, outcome: str, started: float, response: HttpResponse) -> None:
+def _measure(submission: Submission, outcome: str, started: float, response: HttpResponse,
+             error: api.ApiError | None = None) -> None:
     """Count a parse that reached its platform's queue or the cache and how long its answer took, and log it."""
     metrics.PARSES.labels(submission.platform, outcome).inc()
     metrics.PARSE_SECONDS.labels(submission.platform).observe(time.monotonic() - started)
-    _log_call(submission, response)
+    _log_call(submission, response, error)
 
 
 def _log_call(submission: Submission | None, response: HttpResponse, error: api.ApiError | None = None,
@@ -212,9 +213,9 @@ def _log_call(submission: Submission | None, response: HttpResponse, error: api.
     code, reason = "", ""
     if error is not None:
         code, reason = error.code, str(error.extra.get("reason", ""))
-    elif response.status_code != 200 or b'"code"' in response.content[:200]:
+    elif submission is not None and submission.replay is not None:  # a stored 200: a result, or code 304
         try:
-            body = json.loads(response.content)
+            body = json.loads(submission.replay.body)
         except ValueError:
             body = {}
         code, reason = body.get("code", ""), str(body.get("reason", "") or "")
@@ -276,21 +277,6 @@ def release_later(job_id: uuid.UUID) -> None:
     task = _releaser.get(id(loop))
     if task is None or task.done():
         _releaser[id(loop)] = loop.create_task(_release_pending())
-
-
-_async_clients: dict[int, aioredis.Redis] = {}
-
-
-def async_redis() -> aioredis.Redis | None:
-    """This event loop's Redis client with short timeouts (None without Redis), for best-effort bookkeeping."""
-    if not settings.REDIS_URL:
-        return None
-    loop = id(asyncio.get_running_loop())
-    client = _async_clients.get(loop)
-    if client is None:
-        client = _async_clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
-                                                                socket_connect_timeout=1)
-    return client
 
 
 async def _note_unsettled(job_ids: list[uuid.UUID]) -> None:
@@ -389,7 +375,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             error = job_response_error(job)
             error.headers = {**headers, **error.headers}
             response = api.error_response(error)
-            _measure(submission, str(job.error_reason or job.error_code or job.state), started, response)
+            _measure(submission, str(job.error_reason or job.error_code or job.state), started, response, error)
         await _keep_answer(submission, response)
         return response
     except api.ApiError as exc:
@@ -406,8 +392,9 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             log.warning("parse request failed on a dependency: %r", exc)
             if job_id is not None:
                 release_later(job_id)
-            response = api.error_response(api.ServiceUnavailable(headers={**headers, "Retry-After": "2"}))
-            _log_call(submission, response)
+            unavailable = api.ServiceUnavailable(headers={**headers, "Retry-After": "2"})
+            response = api.error_response(unavailable)
+            _log_call(submission, response, unavailable)
             return response
         log.exception("parse request failed")
         return api.error_response(api.InternalError(headers=headers))

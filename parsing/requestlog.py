@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -68,7 +69,7 @@ def _ensure_flusher() -> None:
 
 def _run() -> None:
     while True:
-        threading.Event().wait(FLUSH_EVERY)
+        time.sleep(FLUSH_EVERY)
         try:
             flush()
         except Exception:  # noqa: BLE001 - the log is best effort; the next second tries again

@@ -175,14 +175,23 @@ def _client(platform: str) -> httpx.AsyncClient:
     return client
 
 
+async def _allowed_addresses(host: str, port: int) -> list[str]:
+    """Every address of ``host``, resolved without blocking the event loop; Refused unless the outbound policy
+    allows all of them (parsing.http.resolve_public is the same rule for the worker's blocking clients)."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses or not all(is_allowed_address(a) for a in addresses):
+        raise Refused(f"{host} is not a public address")
+    return addresses
+
+
 async def _check_proxied(platform: str, url: httpx.URL) -> None:
     """Through a proxy the proxy connects: check the target's addresses before the request leaves."""
-    if proxy_for(platform) is None:
-        return
-    port = url.port or (443 if url.scheme == "https" else 80)
-    infos = await asyncio.get_running_loop().getaddrinfo(url.host, port, type=socket.SOCK_STREAM)
-    if not infos or not all(is_allowed_address(info[4][0]) for info in infos):
-        raise Refused(f"{url.host} is not a public address")
+    if proxy_for(platform) is not None:
+        await _allowed_addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
 class Upstream:
@@ -343,15 +352,8 @@ class _Proxied(Upstream):
 async def _connect(host: str, port: int, tls: bool) -> _Relay:
     """A connection to a checked address of ``host`` (TLS against the host name)."""
     loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses or not all(is_allowed_address(a) for a in addresses):
-        raise Refused(f"{host} is not a public address")
     error: Exception | None = None
-    for address in addresses:
+    for address in await _allowed_addresses(host, port):
         try:
             async with asyncio.timeout(settings.EASYDOWN_CONNECT_TIMEOUT):
                 _, relay = await loop.create_connection(_Relay, address, port, ssl=_ssl_context() if tls else None,
@@ -449,7 +451,7 @@ class StreamSlot:
         self.key, self.member, self.seen = _streams_key(key_id), uuid.uuid4().hex, 0.0
 
     async def acquire(self) -> bool:
-        from .api import async_redis
+        from easydown.cache import async_redis
 
         client = async_redis()
         if client is None:
@@ -471,7 +473,7 @@ class StreamSlot:
         return True
 
     async def refresh(self) -> None:
-        from .api import async_redis
+        from easydown.cache import async_redis
 
         now = time.time()
         if now - self.seen < STREAM_STALE / 3 or (client := async_redis()) is None:
@@ -481,7 +483,7 @@ class StreamSlot:
             await client.zadd(self.key, {self.member: now}, xx=True)
 
     async def release(self) -> None:
-        from .api import async_redis
+        from easydown.cache import async_redis
 
         if (client := async_redis()) is not None:
             with contextlib.suppress(Exception):
