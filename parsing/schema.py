@@ -145,6 +145,109 @@ class MediaResult:
         }
 
 
+# --- the other operations: /live and /collection (DESIGN: each operation's shape lives here) ---------------
+
+StreamFormat = Literal["hls", "flv"]
+
+
+@dataclass
+class Stream:
+    """One way to watch a live room: an HLS playlist or an FLV stream, with the headers it needs."""
+
+    url: str
+    format: StreamFormat
+    quality: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "format": self.format, "quality": self.quality, "headers": self.headers}
+
+
+@dataclass
+class LiveResult:
+    """A room that is live now (a room that is not raises ContentUnavailable(reason="offline"))."""
+
+    platform: str
+    title: str = ""
+    thumbnail: str | None = None
+    author: Author | None = None
+    streams: list[Stream] = field(default_factory=list)
+    id: str | None = None
+    url: str | None = None
+
+    @property
+    def has_media(self) -> bool:
+        return bool(self.streams)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "title": self.title or "",
+            "author": self.author.to_dict() if self.author else None,
+            "thumbnail": self.thumbnail,
+            "streams": [s.to_dict() for s in self.streams],
+            "id": self.id,
+            "url": self.url,
+        }
+
+
+COLLECTION_PAGE_SIZE = 50
+
+
+@dataclass
+class CollectionItem:
+    """One entry of a collection; ``url`` is a link POST /api/v1/parse accepts. ``index`` counts from 1
+    over the whole collection, not the page."""
+
+    index: int
+    id: str
+    url: str
+    title: str = ""
+    duration: float | None = None
+    thumbnail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "title": self.title or "", "url": self.url,
+                "duration": self.duration, "thumbnail": self.thumbnail}
+
+
+@dataclass
+class CollectionPage:
+    """One page (at most COLLECTION_PAGE_SIZE items) of a playlist, album, mix or multi-part video."""
+
+    platform: str
+    page: int
+    total: int
+    items: list[CollectionItem] = field(default_factory=list)
+    title: str = ""
+    thumbnail: str | None = None
+    author: Author | None = None
+    id: str | None = None
+    url: str | None = None
+
+    @property
+    def has_media(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page * COLLECTION_PAGE_SIZE < self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "title": self.title or "",
+            "author": self.author.to_dict() if self.author else None,
+            "thumbnail": self.thumbnail,
+            "total": self.total,
+            "page": self.page,
+            "nextPage": self.next_page,
+            "items": [i.to_dict() for i in self.items],
+            "id": self.id,
+            "url": self.url,
+        }
+
+
 def iso_from_timestamp(value: Any) -> str | None:
     """Unix seconds as ISO 8601 UTC (``2026-11-30T07:35:19Z``), or None for anything that is not a sane time."""
     import datetime as dt

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import ClassVar, ParamSpec, TypeVar
 
 from parsing.recognition import Recognition
-from parsing.schema import MediaResult
+from parsing.schema import CollectionPage, LiveResult, MediaResult
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,10 +74,33 @@ def normalises(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+# The operations of the one metered pipeline (DESIGN: "One metered machinery, several operations"): the
+# endpoint POST /api/v1/<operation> and the extractor method that serves it.
+OPERATIONS = ("parse", "live", "collection")
+
+
 class Extractor:
-    """Turns a recognised link into a MediaResult. One instance per worker process, reused."""
+    """Turns a recognised link into a result. One instance per worker process, reused.
+
+    ``extract`` serves /parse (a MediaResult); ``live`` serves /live (a LiveResult, or ContentUnavailable
+    with reason "offline" for a room that is not live); ``collection`` serves /collection (a CollectionPage
+    of at most schema.COLLECTION_PAGE_SIZE items, pages counted from 1; a page past the end raises
+    ContentUnavailable(reason="no_such_page")). A class implements the operations its platform supports by
+    overriding their methods; the API answers 400 / 302 for one it lacks, before reserving anything."""
 
     platform: ClassVar[str] = ""
 
     def extract(self, target: Recognition) -> MediaResult:
         raise NotImplementedError
+
+    def live(self, target: Recognition) -> LiveResult:
+        raise UnsupportedLink(reason="unsupported")
+
+    def collection(self, target: Recognition, page: int) -> CollectionPage:
+        raise UnsupportedLink(reason="unsupported")
+
+    @classmethod
+    def supports(cls, operation: str) -> bool:
+        """Whether this class serves ``operation`` (it overrides the operation's method)."""
+        method = {"parse": "extract", "live": "live", "collection": "collection"}.get(operation)
+        return method is not None and getattr(cls, method) is not getattr(Extractor, method)
