@@ -9,6 +9,14 @@ connection error), so a reconnect works as before.
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import socket
+import uuid
+
+import redis
+from django.conf import settings
 from kombu.transport import redis as kombu_redis
 
 
@@ -26,3 +34,67 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+# --- sending a task without Celery's publishing machinery ---------------------------------------------
+#
+# apply_async costs the API about 0.45 ms of CPU per parse (routing, building the message through several
+# layers, kombu's retrying producer), measured in bench/parse_path.py as a fifth of the API's time on the
+# paid path. What it leaves in Redis is small and fixed: Celery's task message protocol 2, in kombu's
+# Redis envelope, pushed onto the queue's list. `send` builds exactly that and pushes it in one command.
+# tests/test_broker.py compares it with what apply_async writes, so a Celery or kombu upgrade that changes
+# the format fails there, and every API test runs it against a real worker.
+
+_sender: redis.Redis | None = None
+_sender_pid = 0
+_origin = ""
+
+
+def _client() -> redis.Redis:
+    global _sender, _sender_pid, _origin
+    if _sender is None or _sender_pid != os.getpid():
+        timeout = float(settings.CELERY_BROKER_CONNECTION_TIMEOUT or 1.0)
+        _sender = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=timeout,
+                                       socket_connect_timeout=timeout)
+        _sender_pid, _origin = os.getpid(), f"gen{os.getpid()}@{socket.gethostname()}"
+    return _sender
+
+
+def message(task, args: list, kwargs: dict, queue: str, task_id: str | None = None) -> bytes:
+    """The bytes apply_async would push onto ``queue`` for ``task(*args, **kwargs)`` (no eta, expiry,
+    priority, group, chain or result)."""
+    task_id = task_id or str(uuid.uuid4())
+    conf = task.app.conf
+    time_limit = task.time_limit if task.time_limit is not None else conf.task_time_limit
+    soft_limit = task.soft_time_limit if task.soft_time_limit is not None else conf.task_soft_time_limit
+    body = json.dumps([args, kwargs, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
+    headers = {
+        "lang": "py", "task": task.name, "id": task_id, "shadow": None, "eta": None, "expires": None,
+        "group": None, "group_index": None, "retries": 0, "timelimit": [time_limit, soft_limit],
+        "root_id": task_id, "parent_id": None, "argsrepr": repr(args), "kwargsrepr": repr(kwargs),
+        "origin": _origin or f"gen{os.getpid()}@{socket.gethostname()}", "ignore_result": task.ignore_result,
+        "replaced_task_nesting": 0, "stamped_headers": None, "stamps": {},
+    }
+    envelope = {
+        "body": base64.b64encode(body.encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": headers,
+        "properties": {
+            "correlation_id": task_id, "reply_to": "", "delivery_mode": 2,
+            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": 0,
+            "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
+        },
+    }
+    return json.dumps(envelope).encode()
+
+
+def send(task, args: list, kwargs: dict | None, queue: str) -> None:
+    """Enqueue ``task`` on ``queue`` as apply_async would; raises a redis error when the broker does not
+    answer. Falls back to apply_async where the broker is not Redis or tasks run in-process."""
+    kwargs = kwargs or {}
+    if settings.CELERY_TASK_ALWAYS_EAGER or not (settings.CELERY_BROKER_URL or "").startswith("redis://"):
+        task.apply_async(args=args, kwargs=kwargs, queue=queue)
+        return
+    client = _client()
+    client.lpush(queue, message(task, args, kwargs, queue))

@@ -366,7 +366,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # An unacknowledged task comes back after the visibility timeout: keep it above the hard time limit
 # but far below Redis' one-hour default, in every place Celery's Redis docs list.
 _VISIBILITY = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
-CELERY_BROKER_TRANSPORT_OPTIONS = _VISIBILITY
+# No acknowledgement emulation on the broker: kombu would otherwise copy every task into a Redis hash and
+# sorted set on delivery and delete it on acknowledgement (two MULTI transactions per parse, a sixth of the
+# worker's CPU), only to redeliver a killed worker's tasks after the visibility timeout: minutes after their
+# clients were answered 504 and their credits released (the API's wait decides, not the broker). Tasks a
+# worker holds are still put back when it stops cleanly, and a prefork child's task when the child dies
+# (reject_on_worker_lost). CELERY_ACK_EMULATION=1 turns it back on.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**_VISIBILITY, "ack_emulation": env_bool("CELERY_ACK_EMULATION", False)}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _VISIBILITY
 # CELERY_QUEUE: the queue(s) a worker serves, comma-separated; the first is where platforms that
 # EASYDOWN_QUEUES does not route go.

@@ -26,8 +26,8 @@ from django.utils import timezone
 from accounts.models import ApiKey
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
+from easydown import broker, hotsql, metrics, requestid
 from easydown import exceptions as api
-from easydown import hotsql, metrics, requestid
 from easydown.ratelimits import key_usage
 
 from . import admission, idempotency, notify, owners, resultcache
@@ -198,8 +198,7 @@ def _enqueue(job: ParseJob, *, fresh: bool = False) -> None:
     from .tasks import parse_job
 
     try:
-        parse_job.apply_async(args=[str(job.id)], kwargs={"fresh": True} if fresh else None,
-                              queue=admission.queue_for(job.platform))
+        broker.send(parse_job, [str(job.id)], {"fresh": True} if fresh else None, admission.queue_for(job.platform))
     except Exception:
         log.exception("could not enqueue job %s", job.id)
         job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
