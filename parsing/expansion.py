@@ -35,11 +35,11 @@ def _on_platform(url: str, platform: str) -> bool:
     return parts.scheme in ("http", "https") and platform_for_host(parts.hostname or "") == platform
 
 
-def _post(url: str, platform: str) -> Recognition | None:
-    """The recognised post at ``url``; raises UnsupportedLink when the URL leaves the platform."""
+def _post(url: str, platform: str, operation: str = "parse") -> Recognition | None:
+    """The recognised post (room, collection) at ``url``; raises UnsupportedLink when the URL leaves the platform."""
     if not _on_platform(url, platform):
         raise UnsupportedLink(f"short link led to {urlsplit(url).hostname}", reason="redirect_off_platform")
-    found = recognize_expanded(platform, url)
+    found = recognize_expanded(platform, url, operation)
     return found if found.supported else None
 
 
@@ -68,8 +68,8 @@ def _read(response: httpx.Response) -> str:
     return body.decode(response.encoding or "utf-8", errors="replace")
 
 
-def resolve(target: Recognition) -> Recognition:
-    """Follow a short link to the post it names.
+def resolve(target: Recognition, operation: str = "parse") -> Recognition:
+    """Follow a short link to the post it names (for /live, the room; for /collection, the collection).
 
     Returns the post's Recognition. Raises UnsupportedLink (redirect_off_platform,
     unresolved_short_link), UpstreamTimeout, or UpstreamFailure when the platform fails.
@@ -87,7 +87,7 @@ def resolve(target: Recognition) -> Recognition:
                         if joined is None:
                             raise UpstreamFailure("short link redirected to a malformed Location")
                         url = joined
-                        found = _post(url, platform)
+                        found = _post(url, platform, operation)
                         if found:
                             return found
                         continue
@@ -96,7 +96,7 @@ def resolve(target: Recognition) -> Recognition:
                     if response.status_code != 200:
                         break
                     for link in _page_links(_read(response), str(response.url)):
-                        found = _post(link, platform) if _on_platform(link, platform) else None
+                        found = _post(link, platform, operation) if _on_platform(link, platform) else None
                         if found:
                             return found
                     break

@@ -598,7 +598,7 @@ def test_recognize_expanded_encodes_characters_outside_the_url_alphabet() -> Non
 
 def test_as_dict_has_exactly_the_documented_keys() -> None:
     data = recognize("https://youtu.be/dQw4w9WgXcQ").as_dict()
-    assert list(data) == ["input", "supported", "platform", "kind", "id", "short", "url", "reason"]
+    assert list(data) == ["input", "supported", "platform", "kind", "id", "short", "url", "reason", "endpoint"]
     assert data == {
         "input": "https://youtu.be/dQw4w9WgXcQ",
         "supported": True,
@@ -608,6 +608,7 @@ def test_as_dict_has_exactly_the_documented_keys() -> None:
         "short": False,
         "url": "https://youtu.be/dQw4w9WgXcQ",
         "reason": None,
+        "endpoint": "parse",
     }
 
 

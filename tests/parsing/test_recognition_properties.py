@@ -131,7 +131,8 @@ def _check_invariants(result: Recognition, text: str) -> None:
     assert isinstance(result, Recognition)
     assert result.input == text
     assert result.supported is (result.reason is None)
-    assert set(result.as_dict()) == {"input", "supported", "platform", "kind", "id", "short", "url", "reason"}
+    keys = {"input", "supported", "platform", "kind", "id", "short", "url", "reason", "endpoint"}
+    assert set(result.as_dict()) == keys
     if result.supported:
         assert result.platform in PLATFORMS and result.kind
     else:

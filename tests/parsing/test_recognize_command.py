@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-KEYS = ["input", "supported", "platform", "kind", "id", "short", "url", "reason"]
+KEYS = ["input", "supported", "platform", "kind", "id", "short", "url", "reason", "endpoint"]
 SHARE = "7.43 复制打开抖音，看看【某某的作品】今天的晚霞 # 日落 https://v.douyin.com/iRNBho5q/ a@A.Gv 02/19 yTm:/"
 
 
@@ -32,10 +32,12 @@ def test_it_prints_one_json_object_per_argument() -> None:
         "short": False,
         "url": "https://youtu.be/dQw4w9WgXcQ",
         "reason": None,
+        "endpoint": "parse",
     }
     assert lines[1]["platform"] == "douyin" and lines[1]["short"] is True
+    assert lines[1]["endpoint"] == "parse"  # a share link is /parse's until the worker expands it
     assert lines[1]["url"] == "https://v.douyin.com/iRNBho5q/"
-    assert (lines[2]["supported"], lines[2]["reason"]) == (False, "no_url")
+    assert (lines[2]["supported"], lines[2]["reason"], lines[2]["endpoint"]) == (False, "no_url", None)
     assert "复制打开抖音" in raw  # not \u-escaped
 
 
@@ -59,3 +61,22 @@ def test_it_mixes_arguments_and_stdin_in_order(monkeypatch: pytest.MonkeyPatch) 
 
 def test_it_prints_nothing_without_inputs() -> None:
     assert _run() == ([], "")
+
+
+def test_it_names_the_endpoint_serving_links_parse_refuses() -> None:
+    lines, _ = _run(
+        "https://live.bilibili.com/21495945",
+        "https://www.youtube.com/playlist?list=PLBCF2DAC6FFB574DE",
+        "主播正在直播 https://live.douyin.com/745964462470 快来看",
+        "https://www.bilibili.com/video/BV1xx411c7mD",
+        "https://www.tiktok.com/@someone",
+    )
+    assert [(line["supported"], line["reason"], line["endpoint"]) for line in lines] == [
+        (False, "live", "live"),
+        (False, "playlist", "collection"),
+        (False, "live", "live"),
+        (True, None, "parse"),  # also a /collection link (its parts); /parse is the primary endpoint
+        (False, "profile", None),
+    ]
+    # supported keeps its meaning (/parse accepts it): kind and id stay empty for a link /parse refuses.
+    assert (lines[0]["kind"], lines[0]["id"]) == (None, None)

@@ -15,7 +15,9 @@ from parsing.recognition import recognize
 class Command(BaseCommand):
     help = (
         "Recognise links or share texts without network access. Prints one JSON object per input "
-        "(input, supported, platform, kind, id, short, url, reason). Use - to read one input per line from stdin."
+        "(input, supported, platform, kind, id, short, url, reason, endpoint): supported says whether "
+        "POST /api/v1/parse accepts it; endpoint names the endpoint that serves the link (parse, live or "
+        "collection; null when none does). Use - to read one input per line from stdin."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
