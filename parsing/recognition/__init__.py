@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
 from .hosts import MEDIA, SHORT, SITE, clean_host, lookup, platform_for_host
+from .music import FRAGMENT_ROUTED, MUSIC_RULES, fragment_route
 from .operations import OPERATION_RULES
 from .rules import RULES, SHORT_LINK, Match, Url, refuse
 from .text import candidates, extract_url
@@ -32,7 +33,13 @@ PLATFORMS: tuple[str, ...] = (
     "bilibili",
     "kuaishou",
     "weibo",
+    "acfun",
+    "netease",
+    "kugou",
+    "migu",
 )
+# Every platform's /parse rules (music.py holds the music platforms' and AcFun's, built on rules.py's helpers).
+_PARSE_RULES = {**RULES, **MUSIC_RULES}
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ def _recognize_link(text: str, link: str, has_scheme: bool, operation: str = "pa
         return None
     if not host:
         return None
+    if parts.fragment and (lookup(host) or ("", ""))[0] in FRAGMENT_ROUTED:
+        parts = fragment_route(parts)  # music.163.com/#/song?id=1 is music.163.com/song?id=1
     base = f"{parts.scheme.lower() if has_scheme else 'https'}://{host}{parts.path or '/'}"
     hit = lookup(host)
     if hit is None:
@@ -109,7 +118,7 @@ def _recognize_link(text: str, link: str, has_scheme: bool, operation: str = "pa
     else:
         query = dict(reversed(parse_qsl(parts.query, keep_blank_values=True)))  # the first value wins
         site = Url(host, segs, query)
-        match = RULES[platform](site)
+        match = _PARSE_RULES[platform](site)
     matches = {"parse": match, **{op: _operation_match(op, platform, match, site) for op in OPERATION_RULES}}
     endpoint = next((op for op in ENDPOINTS if op in matches and not matches[op].reason), None)
     match = matches[operation]

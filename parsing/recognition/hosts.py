@@ -66,6 +66,17 @@ DOMAINS: dict[str, dict[str, str]] = {
         "sinaimg.cn": MEDIA,
         "weibocdn.com": MEDIA,
     },
+    "acfun": {"acfun.cn": SITE, "aixifan.com": MEDIA},
+    # Only the music site of NetEase's 163.com (news, mail and games live on the others).
+    "netease": {"music.163.com": SITE, "163cn.tv": SHORT, "music.126.net": MEDIA},
+    "kugou": {"kugou.com": SITE, "kgimg.com": MEDIA},
+    "migu": {
+        "music.migu.cn": SITE,
+        "c.migu.cn": SHORT,
+        "freetyst.nf.migu.cn": MEDIA,
+        "cdnmusic.migu.cn": MEDIA,
+        "d.musicapp.migu.cn": MEDIA,
+    },
 }
 _BY_DOMAIN: dict[str, tuple[str, str]] = {
     domain: (platform, role) for platform, domains in DOMAINS.items() for domain, role in domains.items()
