@@ -23,6 +23,10 @@ DEFAULT_EXTRACTORS: dict[str, str] = {
     "bilibili": "parsing.extractors.bilibili.BilibiliExtractor",
     "kuaishou": "parsing.extractors.kuaishou.KuaishouExtractor",
     "weibo": "parsing.extractors.weibo.WeiboExtractor",
+    "acfun": "parsing.extractors.acfun.AcfunExtractor",
+    "netease": "parsing.extractors.netease.NeteaseExtractor",
+    "kugou": "parsing.extractors.kugou.KugouExtractor",
+    "migu": "parsing.extractors.migu.MiguExtractor",
 }
 
 

@@ -14,6 +14,10 @@ _REFERERS = {
     "instagram": "https://www.instagram.com/",
     "kuaishou": "https://www.kuaishou.com/",
     "twitter": "https://x.com/",
+    "acfun": "https://www.acfun.cn/",
+    "netease": "https://music.163.com/",
+    "kugou": "https://www.kugou.com/",
+    "migu": "https://music.migu.cn/",
 }
 
 
