@@ -20,7 +20,21 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
+from parsing.schema import (
+    COLLECTION_PAGE_SIZE,
+    Audio,
+    Author,
+    CollectionItem,
+    CollectionPage,
+    Image,
+    LiveResult,
+    MediaResult,
+    Stats,
+    Stream,
+    Video,
+    count,
+    iso_from_timestamp,
+)
 
 from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, normalises
 from .headers import download_headers
@@ -42,6 +56,13 @@ from .pagedata import (
 )
 
 SHARE_PAGE = "https://www.iesdouyin.com/share/{kind}/{id}/"
+LIVE_HOME = "https://live.douyin.com/"
+LIVE_ENTER = "https://live.douyin.com/webcast/room/web/enter/"
+MIX_LIST = "https://www.douyin.com/aweme/v1/web/mix/aweme/"
+MIX_BATCH = 20
+WEB_PARAMS = {"device_platform": "webapp", "app_name": "douyin_web", "live_id": "1", "language": "zh-CN",
+              "browser_language": "zh-CN", "browser_platform": "Win32", "browser_name": "Chrome",
+              "browser_version": "131.0.0.0", "cookie_enabled": "true"}
 IMAGE_POST_TYPES = frozenset({2, 68, 150})
 # media_type of image posts: 2 pictures, 42 live photos and "slides" (a clip per picture); 4 is a video.
 IMAGE_MEDIA_TYPES = frozenset({2, 42})
@@ -82,6 +103,37 @@ class DouyinExtractor(Extractor):
         except PageDataMalformed as exc:
             raise UpstreamFailure("the share page's router data is not readable") from exc
         return _router_item(router)
+
+    def live(self, target: Recognition) -> LiveResult:
+        """A live room by its web id: the site's ``webcast/room/web/enter`` answer (status 2 live, 4 ended),
+        after a visit to live.douyin.com for the ``ttwid`` cookie it wants."""
+        if target.kind != "live" or not target.id:
+            raise UnsupportedLink(reason="unsupported")
+        with http_client(self.platform, headers={"Referer": LIVE_HOME}) as client:
+            check_status(fetch(client, LIVE_HOME), not_found=None)
+            body = _json(fetch(client, LIVE_ENTER, params={**WEB_PARAMS, "aid": "6383", "web_rid": target.id}))
+        return _live_result(body, target.id)
+
+    def collection(self, target: Recognition, page: int) -> CollectionPage:
+        """One page of a mix (合集) from the site's ``aweme/v1/web/mix/aweme`` list (its cursor is an offset;
+        it gives at most MIX_BATCH posts a call)."""
+        if target.kind != "mix" or not target.id:
+            raise UnsupportedLink(reason="unsupported")
+        if page < 1:
+            raise ContentUnavailable("pages count from 1", reason="no_such_page")
+        start = (page - 1) * COLLECTION_PAGE_SIZE
+        posts: list[dict[str, Any]] = []
+        info: dict[str, Any] = {}
+        with http_client(self.platform, headers={"Referer": "https://www.douyin.com/"}) as client:
+            cursor, more = start, True
+            while more and len(posts) < COLLECTION_PAGE_SIZE:
+                body = _json(fetch(client, MIX_LIST, params={
+                    **WEB_PARAMS, "aid": "6383", "mix_id": target.id, "cursor": cursor, "count": MIX_BATCH}))
+                batch, cursor, more, info = _mix_batch(body, info)
+                posts += batch
+                if not batch:
+                    break
+        return _mix_page(posts[:COLLECTION_PAGE_SIZE], info, page, target.id)
 
 
 @normalises
@@ -267,3 +319,106 @@ def _media_link(url: str) -> MediaResult:
     else:
         raise UnsupportedLink(reason="unknown_media_type")
     return result
+
+
+# --- /live and /collection ----------------------------------------------------------------------------------
+
+
+def _json(response: Any) -> dict[str, Any]:
+    """The JSON object of a Douyin web API answer; an empty body (what it answers an unsigned or blocked
+    request) or anything else is an UpstreamFailure."""
+    check_status(response)
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise UpstreamFailure("Douyin answered something that is not JSON (a verification page?)") from exc
+    if not isinstance(body, dict):
+        raise UpstreamFailure("Douyin answered an unexpected shape")
+    return body
+
+
+def _api_error(body: dict[str, Any]) -> None:
+    """Raise what a non-zero ``status_code`` means."""
+    code = body.get("status_code")
+    if code in (0, None):
+        return
+    words = " ".join(str(body.get(k) or "") for k in ("status_msg", "prompts", "message"))
+    words += " " + str(dig(body, "data", "prompts") or "")
+    reason = reason_from_text(words, "")
+    if reason:
+        raise ContentUnavailable(words.strip()[:300], reason=reason)
+    raise UpstreamFailure(f"Douyin answered status_code {code}")
+
+
+@normalises
+def _live_result(body: dict[str, Any], web_rid: str) -> LiveResult:
+    """``data.data[0]`` is the room (``status`` 2 when live), ``data.user`` the streamer."""
+    _api_error(body)
+    data = as_dict(body["data"])
+    rooms = [r for r in as_list(data.get("data")) if isinstance(r, dict)]
+    if not rooms:
+        words = " ".join(str(v) for v in (data.get("prompts"), data.get("message")) if v)
+        raise ContentUnavailable(words or "Douyin lists no room for this id", reason=reason_from_text(words, "deleted"))
+    room = rooms[0]
+    status = as_int(room.get("status"))
+    if status is None:
+        raise ValueError("the room has no status")
+    if status != 2:
+        raise ContentUnavailable("the room is not live", reason="offline")
+    headers = download_headers("douyin") | {"Referer": LIVE_HOME}
+    pull = as_dict(room.get("stream_url"))
+    streams: list[Stream] = []
+    for kind, urls in (("flv", as_dict(pull.get("flv_pull_url"))), ("hls", as_dict(pull.get("hls_pull_url_map")))):
+        for quality, url in urls.items():  # best first: FULL_HD1, HD1, SD1, SD2
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                streams.append(Stream(url=url, format=kind, quality=str(quality), headers=dict(headers)))
+    if not streams:
+        raise ContentUnavailable("the room has no stream address", reason="no_media")
+    user = as_dict(data.get("user")) or as_dict(room.get("owner"))
+    sec_uid = text(user.get("sec_uid"))
+    return LiveResult(
+        platform="douyin", title=text(room.get("title")) or "", thumbnail=first_str(dig(room, "cover", "url_list")),
+        author=Author(name=text(user.get("nickname")), id=text(user.get("id_str")) or sec_uid,
+                      url=f"https://www.douyin.com/user/{sec_uid}" if sec_uid else None) if user else None,
+        streams=streams, id=web_rid, url=f"https://live.douyin.com/{web_rid}")
+
+
+@normalises
+def _mix_batch(body: dict[str, Any], info: dict[str, Any]) -> tuple[list[dict[str, Any]], int, bool, dict[str, Any]]:
+    """One call's posts, the next cursor, whether more follow, and the mix's own info (from its first post)."""
+    _api_error(body)
+    posts = [p for p in as_list(body.get("aweme_list")) if isinstance(p, dict) and text(p.get("aweme_id"))]
+    cursor = as_int(body.get("cursor"))
+    if cursor is None:
+        raise ValueError("the mix list has no cursor")
+    return posts, cursor, bool(body.get("has_more")), info or next(
+        (as_dict(p.get("mix_info")) for p in posts if isinstance(p.get("mix_info"), dict)), {})
+
+
+@normalises
+def _mix_page(posts: list[dict[str, Any]], info: dict[str, Any], page: int, mix_id: str) -> CollectionPage:
+    """The page's posts; the total is the mix's episode count (``statis.updated_to_episode``)."""
+    if not posts:
+        if page > 1:
+            raise ContentUnavailable("no such page", reason="no_such_page")
+        raise ContentUnavailable("Douyin lists no post in this mix", reason="deleted")
+    start = (page - 1) * COLLECTION_PAGE_SIZE
+    items = []
+    for i, post in enumerate(posts):
+        post_id = text(post["aweme_id"])
+        note = _is_image_post(post)
+        duration = as_int(dig(post, "video", "duration"))
+        items.append(CollectionItem(
+            index=start + i + 1, id=post_id or "",
+            url=f"https://www.douyin.com/{'note' if note else 'video'}/{post_id}",
+            title=text(post.get("desc")) or "", duration=round(duration / 1000, 3) if duration and not note else None,
+            thumbnail=first_str(dig(post, "video", "cover", "url_list"))))
+    total = as_int(dig(info, "statis", "updated_to_episode")) or 0
+    author = as_dict(posts[0].get("author"))
+    sec_uid = text(author.get("sec_uid"))
+    return CollectionPage(
+        platform="douyin", page=page, total=max(total, start + len(items)), items=items,
+        title=text(info.get("mix_name")) or "", thumbnail=first_str(dig(info, "cover_url", "url_list")), id=mix_id,
+        url=f"https://www.douyin.com/collection/{mix_id}",
+        author=Author(name=text(author.get("nickname")), id=text(author.get("uid")) or sec_uid,
+                      url=f"https://www.douyin.com/user/{sec_uid}" if sec_uid else None) if author else None)

@@ -24,7 +24,7 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
+from parsing.schema import Audio, Author, Image, LiveResult, MediaResult, Stats, Video, count, iso_from_timestamp
 
 from .base import (
     ContentUnavailable,
@@ -36,6 +36,7 @@ from .base import (
     normalises,
 )
 from .headers import download_headers
+from .kuaishou_live import kuaishou_live
 from .pagedata import (
     PageDataMalformed,
     PageDataMissing,
@@ -108,6 +109,12 @@ class KuaishouExtractor(Extractor):
         except ExtractorError:
             # GraphQL could not help: the page's own failure (with its own cause) is the answer.
             raise primary from primary.__cause__
+
+    def live(self, target: Recognition) -> LiveResult:
+        """The streamer's room (live.kuaishou.com/u/<user>); ContentUnavailable("offline") when not live."""
+        if target.kind != "live" or not target.id:
+            raise UnsupportedLink(reason="unsupported")
+        return kuaishou_live(target.id)
 
     def _entry(self, url: str) -> dict[str, Any]:
         """The INIT_STATE entry describing the post; raises the typed error the page amounts to."""

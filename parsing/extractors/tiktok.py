@@ -18,12 +18,13 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Author, Image, MediaResult
+from parsing.schema import Audio, Author, Image, LiveResult, MediaResult
 
 from .base import ContentUnavailable, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout, normalises
 from .headers import download_headers
 from .pagedata import as_dict, as_list, text
 from .ytdlp import FORWARDED_COOKIES, YtDlpExtractor, info_to_result, ytdlp_info
+from .ytdlp.operations import ytdlp_live
 
 _UNIVERSAL_DATA = re.compile(
     r'<script[^>]+\bid="__UNIVERSAL_DATA_FOR_REHYDRATION__"[^>]*>(?P<json>.*?)</script>', re.S)
@@ -162,6 +163,13 @@ class TikTokExtractor(YtDlpExtractor):
         if result.author and info.get("channel"):  # yt-dlp's "uploader" is the handle; the name is "channel"
             result.author.name = info["channel"]
         return result
+
+    def live(self, target: Recognition) -> LiveResult:
+        """The streamer's room (www.tiktok.com/@<user>/live) through yt-dlp's TikTok live extractor: the
+        profile page names the room, webcast's room/info gives its status and FLV/HLS pull addresses."""
+        if target.kind != "live" or not target.id:
+            raise UnsupportedLink(reason="unsupported")
+        return ytdlp_live(f"https://www.tiktok.com/@{target.id}/live", platform=self.platform, ie_key="TikTokLive")
 
     def extract_photo(self, target: Recognition) -> MediaResult:
         """Read a photo post from its page; raises ContentUnavailable, UpstreamFailure or UpstreamTimeout."""

@@ -273,9 +273,11 @@ def _fresh_cookies(ydl: YoutubeDL, platform: str) -> None:
 
 
 def ytdlp_info(url: str, *, platform: str, extractor_args: dict[str, dict[str, list[str]]] | None = None,
-               params: Mapping[str, Any] | None = None, ie_key: str | None = None) -> dict:
+               params: Mapping[str, Any] | None = None, ie_key: str | None = None, operation: str = "parse") -> dict:
     """The processed info dict yt-dlp extracts for ``url`` (no download); ``params`` apply to this call only.
     ``ie_key`` names the yt-dlp extractor when the caller knows it (skips matching ~1,800 URL patterns).
+    ``operation`` "live" accepts a stream that is live now (and nothing else: ContentUnavailable("offline"));
+    "collection" returns a listing as it is (a flat playlist has no media of its own).
 
     Raises UnsupportedLink, ContentUnavailable (private, deleted, login_required, region_blocked, live,
     drm, unavailable), UpstreamTimeout or UpstreamFailure, never a yt-dlp exception. The typed error's
@@ -294,6 +296,8 @@ def ytdlp_info(url: str, *, platform: str, extractor_args: dict[str, dict[str, l
             info = ydl.extract_info(url, download=False, ie_key=ie_key)
         except YoutubeDLError as exc:
             error = map_error(exc)
+            if operation == "live" and error.reason == "live":  # upcoming, or just ended: not live now
+                error = ContentUnavailable(str(exc)[:500], reason="offline")
             log.info("yt-dlp %s on %s: %s", error.reason, url, str(exc)[:300])
             raise error from None
         except ExtractorError:
@@ -311,7 +315,12 @@ def ytdlp_info(url: str, *, platform: str, extractor_args: dict[str, dict[str, l
         warnings = list(ydl.params["logger"].warnings)
     if not isinstance(info, dict):
         raise UpstreamFailure("no result")
-    if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming", "post_live"):
+    if operation == "collection":
+        return info
+    if operation == "live" and not info.get("is_live") and info.get("live_status") != "is_live":
+        raise ContentUnavailable("not live now", reason="offline")
+    if operation != "live" and (info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming",
+                                                                                      "post_live")):
         raise ContentUnavailable(reason="live")
     if not any(entry.get("formats") or entry.get("url") or in_playlist for entry, in_playlist in entries(info)):
         # No media at all: the warnings say why; no reason found means no_media later.

@@ -23,6 +23,8 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[], ExtractorError]], ...] = tuple
         (r"not available (?:in|from) your (?:country|location|region)|geo.?(?:restrict|block)"
          r"|(?:country|region)\b.{0,40}\b(?:blocked|restricted|not available)|in your country",
          lambda: ContentUnavailable(reason="region_blocked")),
+        (r"not currently live|streamer is not live|livestream has ended|user is not live|room is offline",
+         lambda: ContentUnavailable(reason="offline")),
         (r"live event will begin|premieres? in|is (?:currently )?live\b|livestream|live stream|is upcoming",
          lambda: ContentUnavailable(reason="live")),
         (r"\bprivate\b|do not have permission to view", lambda: ContentUnavailable(reason="private")),
@@ -59,11 +61,13 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def map_error(exc: BaseException) -> ExtractorError:
     """The typed error for a yt-dlp failure, read from its type, its causes and its message."""
-    from yt_dlp.utils import GeoRestrictedError, UnsupportedError
+    from yt_dlp.utils import GeoRestrictedError, UnsupportedError, UserNotLive
 
     causes = list(_causes(exc))
     if any(isinstance(c, UnsupportedError) for c in causes):
         return UnsupportedLink(str(exc)[:500], reason="unsupported")
+    if any(isinstance(c, UserNotLive) for c in causes):
+        return ContentUnavailable(str(exc)[:500], reason="offline")
     if any(isinstance(c, TimeoutError) or getattr(c, "code", None) == 28 for c in causes):  # 28: curl timeout
         return UpstreamTimeout(str(exc)[:500])
     if any(isinstance(c, GeoRestrictedError) for c in causes):
