@@ -28,6 +28,7 @@ class Usage:
     remaining: int
     reset: int
     limited: bool
+    fetched: tuple[bytes | None, ...] = ()  # the values of the keys read in the same round trip (``also``)
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -47,31 +48,37 @@ def _window_end(key: str, period: int, now: int) -> int:
     return now - ((now - offset) % period) + period
 
 
-def _count(*, group: str, key: str, period: int, increment: bool) -> tuple[int, int]:
-    """(requests counted in the current window, seconds until it ends). One round trip to Redis."""
+def _count(*, group: str, key: str, period: int, increment: bool, also: tuple[str, ...] = ()
+           ) -> tuple[int, int, tuple[bytes | None, ...]]:
+    """(requests counted in the current window, seconds until it ends, the values of the Redis keys named in
+    ``also``). One round trip to Redis; without Redis, ``also`` reads as all None."""
     now = int(time.time())
     end = _window_end(key, period, now)
     name = f"rl:{group}:{hashlib.sha256(key.encode()).hexdigest()[:32]}:{end}"
     client = redis_client()
     if client is None:  # a laptop without Redis: the local-memory cache
         cache.add(name, 0, period + 1)
-        return (cache.incr(name) if increment else cache.get(name, 0)), end - now
+        return (cache.incr(name) if increment else cache.get(name, 0)), end - now, (None,) * len(also)
     name = cache.make_key(name)
+    pipe = client.pipeline(transaction=False)
     if increment:
-        pipe = client.pipeline(transaction=False)
         pipe.set(name, 0, ex=period + 1, nx=True)  # the window's counter, expiring with it
         pipe.incr(name)
-        count = pipe.execute()[1]
     else:
-        count = int(client.get(name) or 0)
-    return count, end - now
+        pipe.get(name)
+    for other in also:
+        pipe.get(other)
+    replies = pipe.execute()
+    counted = 2 if increment else 1
+    return int(replies[counted - 1] or 0), end - now, tuple(replies[counted:])
 
 
-def _usage(request: HttpRequest, *, group: str, key: str, limit: int, increment: bool) -> Usage:
-    count, left = _count(group=group, key=key, period=60, increment=increment)
+def _usage(request: HttpRequest, *, group: str, key: str, limit: int, increment: bool,
+           also: tuple[str, ...] = ()) -> Usage:
+    count, left, fetched = _count(group=group, key=key, period=60, increment=increment, also=also)
     # A peek (no increment) is limited once the budget is used up; a counted request once it is over.
     limited = count > limit if increment else count >= limit
-    return Usage(limit=limit, remaining=max(0, limit - count), reset=left, limited=limited)
+    return Usage(limit=limit, remaining=max(0, limit - count), reset=left, limited=limited, fetched=fetched)
 
 
 def _from_trusted_proxy(address: str) -> bool:
@@ -95,9 +102,11 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
-def key_usage(request: HttpRequest, *, key_id: str, limit: int | None) -> Usage:
-    """Count one request against an API key's per-minute limit."""
-    return _usage(request, group="key", key=key_id, limit=limit or settings.RATE_LIMIT_PER_KEY, increment=True)
+def key_usage(request: HttpRequest, *, key_id: str, limit: int | None, also: tuple[str, ...] = ()) -> Usage:
+    """Count one request against an API key's per-minute limit, reading the Redis keys named in ``also`` in the
+    same round trip (the paid path's other reads: its result cache entry, the block list's version)."""
+    return _usage(request, group="key", key=key_id, limit=limit or settings.RATE_LIMIT_PER_KEY, increment=True,
+                  also=also)
 
 
 def auth_failure_usage(request: HttpRequest, *, increment: bool) -> Usage:

@@ -5,4 +5,4 @@ class ParsingConfig(AppConfig):
     name = "parsing"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the start-up checks
+        from . import blocklist, checks  # noqa: F401 - registers the start-up checks and the block list's signals

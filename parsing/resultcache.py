@@ -42,7 +42,7 @@ _EXPIRY_PARAMS = ("expire", "expires", "deadline", "x-expires")
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
-def _entry_key(key: str) -> str:
+def entry_key(key: str) -> str:
     # Under the cache's key prefix, so that two test runs (or two deployments) on one Redis never share.
     return f"{settings.CACHES['default'].get('KEY_PREFIX', 'ed')}:result:{key}"
 
@@ -130,13 +130,13 @@ def lookup(key: str | None) -> Entry | None:
     if key is None or client is None:
         return None
     try:
-        raw = client.get(_entry_key(key))
+        raw = client.get(entry_key(key))
     except redis.RedisError:
         return None
-    return _entry(raw)
+    return entry_from(raw)
 
 
-def _entry(raw: bytes | None) -> Entry | None:
+def entry_from(raw: bytes | None) -> Entry | None:
     if raw is None:
         return None
     try:
@@ -163,7 +163,7 @@ def _put(key: str, record: tuple[dict, float], release: tuple[str, str] | None =
         return
     pipe = client.pipeline(transaction=False)
     if seconds >= 1:
-        pipe.set(_entry_key(key), json.dumps(data, ensure_ascii=False), ex=int(seconds))
+        pipe.set(entry_key(key), json.dumps(data, ensure_ascii=False), ex=int(seconds))
     if release is not None:
         pipe.eval(_RELEASE, 1, *release)
     try:
@@ -187,7 +187,7 @@ def forget_matching(platform: str, matches: Callable[[str, str], bool]) -> int:
         return 0
     removed = 0
     try:
-        for name in client.scan_iter(match=_entry_key(f"{platform}:*"), count=500):
+        for name in client.scan_iter(match=entry_key(f"{platform}:*"), count=500):
             raw = client.get(name)
             try:
                 data = json.loads(raw) if raw is not None else None
@@ -215,13 +215,13 @@ def fetch_shared(key: str | None, *, platform: str, media_id: str, url: str, fet
     end, pause = time.monotonic() + seconds, 0.02
     while True:
         pipe = client.pipeline(transaction=False)
-        pipe.get(_entry_key(key))
+        pipe.get(entry_key(key))
         pipe.set(flight[0], flight[1], nx=True, px=max(1000, int(seconds * 1000)))
         try:
             raw, leading = pipe.execute()
         except redis.RedisError:
             return fetch(), None  # no one to coordinate with: fetch alone
-        entry = None if fresh else _entry(raw)
+        entry = None if fresh else entry_from(raw)
         if entry is not None:
             if leading:
                 _put(key, ({}, 0), release=flight)

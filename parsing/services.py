@@ -30,7 +30,7 @@ from easydown import broker, hotsql, metrics, requestid
 from easydown import exceptions as api
 from easydown.ratelimits import key_usage
 
-from . import admission, idempotency, notify, owners, resultcache
+from . import admission, blocklist, idempotency, notify, owners, resultcache
 from .deadline import Deadline
 from .extractors import extractor_paths, get_extractor
 from .extractors.base import (
@@ -41,7 +41,7 @@ from .extractors.base import (
     UpstreamFailure,
     UpstreamTimeout,
 )
-from .models import BlockRule, ParseJob
+from .models import ParseJob
 from .recognition import Recognition, recognize
 
 log = logging.getLogger(__name__)
@@ -113,29 +113,29 @@ def _read_request(request: HttpRequest) -> tuple[str, bool]:
     return url, nocache
 
 
-@functools.cache
-def _block_sql() -> str:
-    return f"SELECT pattern, reason FROM {BlockRule._meta.db_table} WHERE platform = %s AND is_active"
-
-
-def _check_block_list(target: Recognition) -> None:
-    """451 when an active rule of the link's platform matches it (a prepared statement: every paid request
-    runs it)."""
-    for pattern, reason in hotsql.rows(_block_sql(), [target.platform]):
-        if BlockRule(pattern=pattern).matches(media_id=target.id, url=target.url):
-            raise api.ContentRestricted(extra={"reason": reason})
-
-
 def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") -> Submission:
     """Everything before the worker: returns the job to wait for, or raises an ApiError."""
     key = api_key_authenticate_request(request)
-    usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute)
+    # The body is read and the link recognised (no I/O) before counting the request, so that the counter's
+    # round trip to Redis also reads the link's result cache entry and the block list's version; a bad body
+    # still answers after the rate limit, as documented.
+    bad: api.ApiError | None = None
+    text, nocache, target = "", False, None
+    try:
+        text, nocache = _read_request(request)
+        target = recognize(text)
+    except api.ApiError as exc:
+        bad = exc
+    cache_key = (resultcache.media_key(target.platform, target.id, target.url)
+                 if target is not None and target.supported and not nocache else None)
+    also = (blocklist.version_key(),) + ((resultcache.entry_key(cache_key),) if cache_key else ())
+    usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute, also=also)
     headers = usage.headers()
-    text = ""
     try:
         if usage.limited:
             raise api.RateLimited()
-        text, nocache = _read_request(request)
+        if bad is not None:
+            raise bad
         claimed = None
         if (value := request.META.get(idempotency.HEADER)) is not None:
             claimed = (idempotency.check_key(value), idempotency.fingerprint(request.body))
@@ -143,8 +143,10 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
             if replay is not None:
                 return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay, key=key,
                                   link=text)
+        read = Prefetched(block_version=usage.fetched[0] if usage.fetched else None,
+                          entry=resultcache.entry_from(usage.fetched[1]) if cache_key and usage.fetched else None)
         try:
-            platform, cached = _open_and_enqueue(key, text, job_id, owner, nocache=nocache)
+            platform, cached = _open_and_enqueue(key, text, job_id, owner, target, read, nocache=nocache)
         except BaseException:
             if claimed is not None:
                 with contextlib.suppress(Exception):  # the database may be what failed: the claim then lapses
@@ -158,31 +160,41 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
                       idempotency=claimed, cached=cached, platform=platform, key=key, link=text)
 
 
-def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, *, nocache: bool = False
-                      ) -> tuple[str, ParseJob | None]:
-    """Recognise, authorise, check the block list, then answer from the result cache (the platform and the
-    job, charged) or check admission, reserve and enqueue (the platform and None); or raise an ApiError."""
-    target = recognize(text)
+@dataclass(frozen=True)
+class Prefetched:
+    """What the rate counter's round trip read for the link: the block list's version and its cache entry."""
+
+    block_version: bytes | None = None
+    entry: resultcache.Entry | None = None
+
+
+def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, target: Recognition,
+                      read: Prefetched, *, nocache: bool = False) -> tuple[str, ParseJob | None]:
+    """Authorise, check the block list, then answer from the result cache (the platform and the job, charged)
+    or check admission, reserve and enqueue (the platform and None); or raise an ApiError."""
     if not target.supported or not target.platform:
         raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
     try:
-        return _open_recognised(key, text, job_id, owner, target, nocache=nocache)
+        return _open_recognised(key, text, job_id, owner, target, read, nocache=nocache)
     except api.ApiError as exc:
         exc.platform = target.platform  # for the request log
         raise
 
 
-def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, target: Recognition, *,
-                     nocache: bool) -> tuple[str, ParseJob | None]:
+def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, target: Recognition,
+                     read: Prefetched, *, nocache: bool) -> tuple[str, ParseJob | None]:
     if not key.allows(target.platform):
         raise api.PlatformNotAllowed()
     if target.platform not in extractor_paths():
         raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
-    _check_block_list(target)  # before the cache: a rule wins over a cached result
+    # Before the cache: a rule wins over a cached result.
+    if (reason := blocklist.blocked(blocklist.rules(target.platform, read.block_version), media_id=target.id,
+                                    url=target.url)) is not None:
+        raise api.ContentRestricted(extra={"reason": reason})
     job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
                    media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner,
                    request_id=requestid.current()[:128])
-    if not nocache and (entry := resultcache.lookup(resultcache.media_key(target.platform, target.id, target.url))):
+    if not nocache and (entry := read.entry) is not None:
         if entry.result is None:  # a "no media" outcome seen moments ago: the same answer, free
             raise api.NoMedia(extra={"reason": entry.reason or "unavailable"})
         return target.platform, job_from_cache(job, entry)

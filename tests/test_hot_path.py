@@ -72,15 +72,25 @@ def test_a_window_ends_within_one_period_and_is_shared_by_its_seconds(key, now, 
 
 def test_the_rate_counter_counts_in_one_key_that_expires_with_its_window():
     assert redis_client() is not None, "tests run against Redis"
-    first, left = _count(group="t", key="k1", period=60, increment=True)
-    second, _ = _count(group="t", key="k1", period=60, increment=True)
-    peek, _ = _count(group="t", key="k1", period=60, increment=False)
-    other, _ = _count(group="t", key="k2", period=60, increment=True)
+    first, left, _ = _count(group="t", key="k1", period=60, increment=True)
+    second, _, _ = _count(group="t", key="k1", period=60, increment=True)
+    peek, _, _ = _count(group="t", key="k1", period=60, increment=False)
+    other, _, _ = _count(group="t", key="k2", period=60, increment=True)
     assert (first, second, peek, other) == (1, 2, 2, 1)
     assert 1 <= left <= 60
     keys = [k for k in redis_client().scan_iter(f"{settings.CACHES['default']['KEY_PREFIX']}:*rl:t:*")]
     assert len(keys) == 2
     assert all(0 < redis_client().ttl(k) <= 61 for k in keys)
+
+
+def test_the_rate_counter_reads_other_keys_in_the_same_round_trip():
+    """The paid path's other reads (its cache entry, the block list's version) ride on the counter's trip."""
+    name = f"{settings.CACHES['default']['KEY_PREFIX']}:test-also"
+    redis_client().set(name, b"v1", ex=60)
+    count, _, fetched = _count(group="t", key="k3", period=60, increment=True, also=(name, name + ":missing"))
+    assert count == 1 and fetched == (b"v1", None)
+    peek, _, fetched = _count(group="t", key="k3", period=60, increment=False, also=(name,))
+    assert peek == 1 and fetched == (b"v1",)
 
 
 def test_the_broker_channel_keeps_one_client_until_its_pool_is_replaced():

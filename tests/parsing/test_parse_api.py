@@ -248,6 +248,36 @@ def test_block_list_answers_451_and_costs_nothing(stack):
     assert balance(key.user) == (2, 0)
 
 
+def test_block_list_changes_hold_from_the_next_request(stack):
+    """The API keeps each platform's rules between requests (parsing.blocklist): a rule saved, switched off or
+    deleted, and a version Redis forgot, all take effect on the very next request."""
+    import redis
+    from django.conf import settings
+
+    from parsing import blocklist
+
+    key, token = make_key(credits=10)
+    link = YT.format(vid("blk2"))
+    assert post(stack, token, {"url": link, "nocache": True}).status_code == 200  # both processes read the list
+    assert post(stack, token, {"url": link, "nocache": True}).status_code == 200
+    rule = BlockRule.objects.create(platform="youtube", pattern=vid("blk2"), reason="takedown")
+    assert assert_envelope(post(stack, token, {"url": link}), 451, "content_restricted")["reason"] == "takedown"
+    rule.is_active = False
+    rule.save()
+    assert post(stack, token, {"url": link, "nocache": True}).status_code == 200
+    rule.is_active = True
+    rule.save()
+    assert post(stack, token, {"url": link}).status_code == 451
+    rule.delete()
+    assert post(stack, token, {"url": link, "nocache": True}).status_code == 200
+    # Redis restarted and forgot the version: the rules are read again, not served from an old copy.
+    redis.Redis.from_url(settings.REDIS_URL).delete(blocklist.version_key())
+    BlockRule.objects.bulk_create([BlockRule(platform="youtube", pattern=vid("blk3"), reason="no signal")])
+    redis.Redis.from_url(settings.REDIS_URL).delete(blocklist.version_key())  # bulk_create sends no signal
+    assert post(stack, token, {"url": YT.format(vid("blk3"))}).status_code == 451
+    assert balance(key.user) == (6, 0)  # the four 200s only
+
+
 def test_rate_limit_per_key_with_retry_after(stack):
     user = make_user(credits=0)
     _, token = api_key_create(user=user, name="limited", rate_limit_per_minute=3)

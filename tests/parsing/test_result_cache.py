@@ -14,7 +14,7 @@ import pytest
 from django.test import override_settings
 
 from billing.models import CreditHold, LedgerEntry
-from parsing import resultcache
+from parsing import blocklist, resultcache
 from parsing.extractors.base import ContentUnavailable, UpstreamTimeout
 from parsing.models import BlockRule, ParseJob
 from tests.factories import make_key
@@ -132,7 +132,7 @@ def test_a_dead_link_is_remembered_briefly_and_stays_free(stack):
         assert assert_envelope(post(stack, token, {"url": YT.format(media)}), 200, 304)["reason"] == "private"
     assert scripted.calls(media) == 1
     assert balance(key.user) == (3, 0) and captures(key.user) == 0
-    entry_key = resultcache._entry_key(resultcache.media_key("youtube", media, None))
+    entry_key = resultcache.entry_key(resultcache.media_key("youtube", media, None))
     assert 0 < resultcache._client().ttl(entry_key) <= 60
     # nocache asks the platform again, dead link or not.
     assert post(stack, token, {"url": YT.format(media), "nocache": True}).json()["code"] == 304
@@ -145,8 +145,10 @@ def test_a_block_rule_wins_over_the_cache_and_removes_its_entries(stack):
     kept, blocked = vid("rckeep"), vid("rcblock")
     for media in (kept, blocked):
         assert post(stack, token, {"url": YT.format(media)}).status_code == 200
-    # A rule written past the model (no cleanup ran): the block list is still checked before the cache.
+    # A rule written past the model (no cleanup ran, and no new block list version: here Redis also forgot the
+    # old one, so the API reads the rules again): the block list is still checked before the cache.
     rule = BlockRule.objects.bulk_create([BlockRule(platform="youtube", pattern=blocked, reason="court order")])[0]
+    resultcache._client().delete(blocklist.version_key())
     assert resultcache.lookup(resultcache.media_key("youtube", blocked, None)) is not None
     assert_envelope(post(stack, token, {"url": YT.format(blocked)}), 451, "content_restricted")
     # Saving a rule (as the admin does) removes the entries it matches, and only those.
