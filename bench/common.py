@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "easydown_bench"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-PLATFORMS = ["tiktok", "douyin", "youtube", "twitter", "instagram", "xiaohongshu", "bilibili", "kuaishou", "weibo"]
+PLATFORMS = ["tiktok", "douyin", "youtube", "twitter", "instagram", "xiaohongshu", "bilibili", "kuaishou", "weibo",
+             "acfun", "netease", "kugou", "migu"]
 
 
 def free_port() -> int:

@@ -324,6 +324,10 @@ EASYDOWN_READ_TIMEOUT = env_float("EASYDOWN_READ_TIMEOUT", 15.0)
 RESULT_CACHE_TTL_DEFAULTS = {
     "tiktok": 900, "douyin": 900, "kuaishou": 900, "weibo": 900, "xiaohongshu": 1800, "bilibili": 1800,
     "youtube": 3600, "instagram": 3600, "twitter": 3600,
+    # NetEase's player answer says its track URL lives 1200 s (expi); Kugou's track URLs carry a signed
+    # timestamp path of a similar life: both cached well inside that. AcFun's HLS links (pkey) and Migu's
+    # file links last hours, like Bilibili's.
+    "netease": 900, "kugou": 900, "acfun": 1800, "migu": 1800,
 }
 EASYDOWN_RESULT_CACHE_TTL: dict[str, int] = {**RESULT_CACHE_TTL_DEFAULTS, **env_json("EASYDOWN_RESULT_CACHE_TTL", {})}
 # A "no media" outcome (private, deleted…) is remembered this many seconds; still free.

@@ -14,9 +14,14 @@ PLATFORM_LABELS: dict[str, str] = {
     "bilibili": "Bilibili",
     "kuaishou": "Kuaishou",
     "weibo": "Weibo",
+    "acfun": "AcFun",
+    "netease": "NetEase Cloud Music",
+    "kugou": "Kugou",
+    "migu": "Migu",
 }
 
-# Distinct, print-safe colours (the Tableau 10 palette without its grey), one per platform.
+# Distinct, print-safe colours (the Tableau 10 palette without its grey, then Tableau 20's light tints), one per
+# platform.
 PLATFORM_COLORS: dict[str, str] = {
     "tiktok": "#4e79a7",
     "douyin": "#f28e2b",
@@ -27,6 +32,10 @@ PLATFORM_COLORS: dict[str, str] = {
     "bilibili": "#59a14f",
     "kuaishou": "#edc948",
     "weibo": "#9c755f",
+    "acfun": "#a0cbe8",
+    "netease": "#ffbe7d",
+    "kugou": "#8cd17d",
+    "migu": "#d4a6c8",
 }
 
 PLATFORM_CHOICES: list[tuple[str, str]] = [(p, PLATFORM_LABELS.get(p, p)) for p in PLATFORMS]

@@ -323,7 +323,8 @@ def document_api(result: dict[str, Any], generator: Any, request: Any, public: b
     result["security"] = [{"bearerAuth": []}]
     result.setdefault("info", {})["description"] = (
         "Call `POST /api/v1/parse` with `Authorization: Bearer ed_live_…` and a public link from TikTok, "
-        "Douyin, YouTube, X/Twitter, Instagram, Xiaohongshu, Bilibili, Kuaishou or Weibo. A successful "
+        "Douyin, YouTube, X/Twitter, Instagram, Xiaohongshu, Bilibili, Kuaishou, Weibo, AcFun, NetEase Cloud Music, "
+        "Kugou or Migu. A successful "
         "parse costs one credit; every error costs nothing.\n\n"
         "Rate limits are fixed one-minute windows per key, so up to twice the limit can pass across a "
         "window edge. Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`."

@@ -69,6 +69,10 @@ MEDIA_HOSTS: dict[str, tuple[str, ...]] = {
     "kuaishou": ("kwimgs.com", "kwaicdn.com", "yximgs.com", "kuaishou.com", "kuaishouzt.com", "gifshow.com",
                  "ksapisrv.com"),
     "weibo": ("sinaimg.cn", "weibocdn.com", "weibo.com", "weibo.cn", "sina.com.cn"),
+    "acfun": ("acfun.cn", "aixifan.com"),
+    "netease": ("music.126.net", "music.163.com"),
+    "kugou": ("kugou.com", "kgimg.com"),
+    "migu": ("migu.cn",),
 }
 
 
