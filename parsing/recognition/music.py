@@ -75,7 +75,7 @@ def _netease_page(u: Url) -> tuple[str, str]:
     i = 1 if u.at(0) == "m" else 0
     section = u.at(i)
     if section == "discover" and u.at(i + 1) == "toplist":
-        section = "playlist"  # a chart is a playlist
+        return "playlist", u.query.get("id", "")  # a chart is a playlist
     return section, u.seg(i + 1) if len(u.segs) > i + 1 else u.query.get("id", "")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .music import netease_collection
 from .rules import _BILI_VIDEO, _LONG_ID, _YT_ID, Match, Url, _bili_id, _id, refuse
 
 _ROOM = re.compile(r"\d{1,20}")
@@ -145,6 +146,7 @@ COLLECTION_RULES: dict[str, Callable[[Url], Match]] = {
     "youtube": youtube_collection,
     "bilibili": bilibili_collection,
     "douyin": douyin_collection,
+    "netease": netease_collection,  # playlists and albums (recognition/music.py)
 }
 # operation -> platform -> rule (/parse's rules are rules.RULES).
 OPERATION_RULES: dict[str, dict[str, Callable[[Url], Match]]] = {

@@ -131,3 +131,41 @@ def test_an_expansion_that_leaves_the_platform_is_refused():
 
 def test_the_new_platforms_follow_the_nine_in_platforms():
     assert PLATFORMS[9:] == ("acfun", "netease", "kugou", "migu")
+
+
+@pytest.mark.parametrize(("text", "kind", "media_id", "url"), [
+    ("https://music.163.com/#/playlist?id=79177352", "playlist", "79177352", "https://music.163.com/playlist?id=79177352"),
+    ("https://music.163.com/playlist?id=79177352&userid=42", "playlist", "79177352",
+     "https://music.163.com/playlist?id=79177352"),
+    ("https://y.music.163.com/m/playlist?id=79177352&uct2=x", "playlist", "79177352",
+     "https://y.music.163.com/m/playlist?id=79177352"),
+    ("https://music.163.com/#/discover/toplist?id=3778678", "playlist", "3778678",
+     "https://music.163.com/discover/toplist?id=3778678"),
+    ("https://music.163.com/#/album?id=133153666", "album", "133153666", "https://music.163.com/album?id=133153666"),
+    ("分享歌单《深夜粤语》 https://music.163.com/playlist?id=79177352 (来自@网易云音乐)", "playlist", "79177352",
+     "https://music.163.com/playlist?id=79177352"),
+])
+def test_netease_playlists_and_albums_are_collections(text, kind, media_id, url):
+    result = recognize(text, "collection")
+    assert (result.supported, result.platform, result.kind, result.id, result.url) == (
+        True, "netease", kind, media_id, url)
+    assert result.endpoint == "collection"
+    assert recognize(text).reason in ("playlist", "collection")  # /parse refuses them, naming the endpoint
+    assert recognize(text).endpoint == "collection"
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    (f"https://music.163.com/#/song?id={NE}", "not_a_collection"),
+    ("https://music.163.com/#/artist?id=10559", "not_a_collection"),
+    ("https://music.163.com/playlist?id=abc", "invalid_id"),
+    ("https://www.kugou.com/mixsong/8odv4ef8.html", "operation_not_supported"),
+])
+def test_other_links_are_not_netease_collections(text, reason):
+    result = recognize(text, "collection")
+    assert (result.supported, result.reason) == (False, reason)
+
+
+def test_a_163cn_short_link_is_accepted_for_collection_and_expands_to_a_playlist():
+    assert recognize("https://163cn.tv/1oIsFR4", "collection").short is True
+    expanded = recognize_expanded("netease", "https://y.music.163.com/m/playlist?id=79177352&uct2=x", "collection")
+    assert (expanded.supported, expanded.kind, expanded.id) == (True, "playlist", "79177352")
