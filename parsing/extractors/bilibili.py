@@ -18,7 +18,16 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import COLLECTION_PAGE_SIZE, Author, CollectionItem, CollectionPage, LiveResult, MediaResult, Stream
+from parsing.schema import (
+    COLLECTION_PAGE_SIZE,
+    Author,
+    CollectionItem,
+    CollectionPage,
+    LiveResult,
+    MediaResult,
+    Stream,
+    count,
+)
 
 from .base import ContentUnavailable, ExtractorError, UnsupportedLink, UpstreamFailure, normalises
 from .headers import download_headers
@@ -220,7 +229,7 @@ def _parts_page(view: dict[str, Any], page: int) -> CollectionPage:
 def _list_page(data: dict[str, Any], page: int, *, kind: str, list_id: str, mid: str) -> CollectionPage:
     """A season's (``seasons_archives_list``) or series' (``x/series/archives``) page of archives."""
     paging = as_dict(data["page"])
-    total = as_int(paging.get("total"))
+    total = count(paging.get("total"))  # 0 for an empty list
     if total is None:
         raise ValueError("the list does not say its size")
     _page_slice(total, page)
