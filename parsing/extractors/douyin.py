@@ -354,7 +354,9 @@ def _api_error(body: dict[str, Any]) -> None:
 def _live_result(body: dict[str, Any], web_rid: str) -> LiveResult:
     """``data.data[0]`` is the room (``status`` 2 when live), ``data.user`` the streamer."""
     _api_error(body)
-    data = as_dict(body["data"])
+    data = body["data"]
+    if not isinstance(data, dict):
+        raise TypeError("the answer's data is not an object")
     rooms = [r for r in as_list(data.get("data")) if isinstance(r, dict)]
     if not rooms:
         words = " ".join(str(v) for v in (data.get("prompts"), data.get("message")) if v)
@@ -388,7 +390,7 @@ def _mix_batch(body: dict[str, Any], info: dict[str, Any]) -> tuple[list[dict[st
     """One call's posts, the next cursor, whether more follow, and the mix's own info (from its first post)."""
     _api_error(body)
     posts = [p for p in as_list(body.get("aweme_list")) if isinstance(p, dict) and text(p.get("aweme_id"))]
-    cursor = as_int(body.get("cursor"))
+    cursor = count(body.get("cursor"))
     if cursor is None:
         raise ValueError("the mix list has no cursor")
     return posts, cursor, bool(body.get("has_more")), info or next(

@@ -79,7 +79,9 @@ def room_result(state: Any, user_id: str) -> LiveResult:
         raise ContentUnavailable(words.strip()[:200], reason=reason_from_text(words, "deleted"))
     if room.get("isLiving") is not True:
         raise ContentUnavailable("the room is not live", reason="offline")
-    live_stream = as_dict(room["liveStream"])
+    live_stream = room["liveStream"]
+    if not isinstance(live_stream, dict):
+        raise TypeError("liveStream is not an object")
     streams = _streams(live_stream)
     if not streams:
         raise ContentUnavailable("the room has no stream address", reason="no_media")
