@@ -78,7 +78,9 @@ def info_to_live(info: dict, *, platform: str) -> LiveResult:
     author_id = info.get("uploader_id") or info.get("channel_id")
     author_url = info.get("uploader_url") or info.get("channel_url")
     return LiveResult(
-        platform=platform, title=str(info.get("title") or "").strip(), thumbnail=info.get("thumbnail"),
+        # fulltitle: yt-dlp appends the current time to a live stream's title
+        platform=platform, title=str(info.get("fulltitle") or info.get("title") or "").strip(),
+        thumbnail=info.get("thumbnail"),
         author=Author(name=name, id=str(author_id) if author_id else None, url=author_url)
         if name or author_id or author_url else None,
         streams=[stream for _, stream in streams], id=str(info.get("id") or "") or None,
