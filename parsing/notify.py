@@ -32,16 +32,24 @@ DONE = b"1"
 UNAVAILABLE = b"503"  # the worker could not record the job's outcome: a dependency (the database) failed
 
 
-def publish_done(job_id: str, outcome: bytes = DONE) -> None:
+def publish_done(job_id: str, outcome: bytes = DONE, *, first: Callable[[redis.client.Pipeline], None] | None = None
+                 ) -> None:
     """Tell any waiting API process that the job changed state (or, with UNAVAILABLE, that the worker could
-    not record it); best effort (waiters also poll)."""
+    not record it); best effort (waiters also poll). ``first`` adds the caller's own commands to the same
+    round trip, ahead of the notice (the worker's result cache entry)."""
     global _sync_client
     if not settings.REDIS_URL:
         return
     try:
         if _sync_client is None:
             _sync_client = redis.Redis.from_url(settings.REDIS_URL)
-        _sync_client.publish(channel(job_id), outcome)
+        if first is None:
+            _sync_client.publish(channel(job_id), outcome)
+            return
+        pipe = _sync_client.pipeline(transaction=False)
+        first(pipe)
+        pipe.publish(channel(job_id), outcome)
+        pipe.execute()
     except redis.RedisError:
         log.warning("could not publish completion of job %s", job_id, exc_info=True)
 

@@ -155,21 +155,41 @@ def _record(result: dict | None, *, platform: str, media_id: str, url: str, made
     return {"made": made, "media": media_id, "url": url, "result": result}, seconds
 
 
-def _put(key: str, record: tuple[dict, float], release: tuple[str, str] | None = None) -> None:
-    """Store an entry (unless its lifetime is already over) and give up a flight, in one round trip."""
-    client = _client()
+def _add(pipe, key: str, record: tuple[dict, float], release: tuple[str, str] | None) -> None:
     data, seconds = record
-    if client is None:
-        return
-    pipe = client.pipeline(transaction=False)
     if seconds >= 1:
         pipe.set(entry_key(key), json.dumps(data, ensure_ascii=False), ex=int(seconds))
     if release is not None:
         pipe.eval(_RELEASE, 1, *release)
+
+
+def _put(key: str, record: tuple[dict, float], release: tuple[str, str] | None = None) -> None:
+    """Store an entry (unless its lifetime is already over) and give up a flight, in one round trip."""
+    client = _client()
+    if client is None:
+        return
+    pipe = client.pipeline(transaction=False)
+    _add(pipe, key, record, release)
     try:
         pipe.execute()
     except redis.RedisError:
         log.warning("could not cache the result of %s", key)
+
+
+@dataclass
+class Pending:
+    """A fetched result still to be stored (and its flight given up), left to the caller's last round trip
+    to Redis (the worker's completion notice): ``add_to`` a pipeline, or ``write`` it alone."""
+
+    key: str
+    record: tuple[dict, float]
+    release: tuple[str, str] | None
+
+    def add_to(self, pipe) -> None:
+        _add(pipe, self.key, self.record, self.release)
+
+    def write(self) -> None:
+        _put(self.key, self.record, self.release)
 
 
 def store(key: str, *, platform: str, media_id: str, url: str, result: dict, made: float) -> None:
@@ -201,13 +221,16 @@ def forget_matching(platform: str, matches: Callable[[str, str], bool]) -> int:
 
 
 def fetch_shared(key: str | None, *, platform: str, media_id: str, url: str, fetch: Callable[[], dict],
-                 seconds: float, fresh: bool = False) -> tuple[dict, Entry | None]:
+                 seconds: float, fresh: bool = False, later: list[Pending] | None = None
+                 ) -> tuple[dict, Entry | None]:
     """The media's result: from the cache (with the entry it came from), or fetched by this call (entry None)
     when none is cached and no other parse is fetching it. Raises what ``fetch`` raises, ContentUnavailable
     for a remembered "no media", and UpstreamTimeout when another parse's fetch outlasts ``seconds``.
 
     Two round trips to Redis for a parse that fetches: one that reads the entry and takes the flight
-    together, one that stores the outcome and gives the flight up together."""
+    together, one that stores the outcome and gives the flight up together. With ``later``, a fetched result
+    is not stored here but appended to it as a Pending, for the caller to write with its own next round
+    trip (failures are still stored at once)."""
     client = _client()
     if key is None or client is None:
         return fetch(), None
@@ -229,7 +252,7 @@ def fetch_shared(key: str | None, *, platform: str, media_id: str, url: str, fet
                 raise ContentUnavailable(reason=entry.reason or "unavailable")
             return entry.result, entry
         if leading or fresh:  # nocache fetches now, whoever else is fetching
-            return _fetch_and_store(key, platform, media_id, url, fetch, flight if leading else None), None
+            return _fetch_and_store(key, platform, media_id, url, fetch, flight if leading else None, later), None
         if time.monotonic() + pause >= end:
             raise UpstreamTimeout("another parse of the same media did not finish in time")
         time.sleep(pause)
@@ -237,7 +260,7 @@ def fetch_shared(key: str | None, *, platform: str, media_id: str, url: str, fet
 
 
 def _fetch_and_store(key: str, platform: str, media_id: str, url: str, fetch: Callable[[], dict],
-                     flight: tuple[str, str] | None) -> dict:
+                     flight: tuple[str, str] | None, later: list[Pending] | None = None) -> dict:
     made = time.time()
     try:
         result = fetch()
@@ -249,5 +272,9 @@ def _fetch_and_store(key: str, platform: str, media_id: str, url: str, fetch: Ca
         if flight is not None:
             _put(key, ({}, 0), release=flight)
         raise
-    _put(key, _record(result, platform=platform, media_id=media_id, url=url, made=made), release=flight)
+    pending = Pending(key, _record(result, platform=platform, media_id=media_id, url=url, made=made), flight)
+    if later is None:
+        pending.write()
+    else:
+        later.append(pending)
     return result

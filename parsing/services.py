@@ -500,6 +500,7 @@ def _job_run(job_id: str, fresh: bool = False) -> str:
         return State.FAILED
     budget = parse_budget(job.age_seconds)
     release_connection()
+    later: list[resultcache.Pending] = []  # the fetched result, cached with the completion notice
     admission.count_start(admission.queue_for(job.platform))
     started = time.monotonic()
     deadline = Deadline(budget)
@@ -507,7 +508,7 @@ def _job_run(job_id: str, fresh: bool = False) -> str:
         if budget <= 0:  # it waited in the queue until its client stopped waiting
             raise UpstreamTimeout("no time left")
         with deadline:
-            result, entry = _extract(job, fresh=fresh, seconds=budget)
+            result, entry = _extract(job, fresh=fresh, seconds=budget, later=later)
     except ExtractorError as exc:
         # Out of time, whatever the extractor made of its broken connection: a timeout.
         code, reason = ("upstream_timeout", "upstream_timeout") if deadline.expired else _error_code(exc)
@@ -523,11 +524,16 @@ def _job_run(job_id: str, fresh: bool = False) -> str:
             log.exception("extractor crashed on job %s", job_id)
             job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="upstream_error")
     else:
-        _mark_ready(job_uuid, result, cached_on=dt.datetime.fromtimestamp(entry.made, dt.UTC) if entry else None)
+        try:
+            _mark_ready(job_uuid, result, cached_on=dt.datetime.fromtimestamp(entry.made, dt.UTC) if entry else None)
+        except BaseException:
+            for pending in later:  # the result is still good for the next parse of the media
+                pending.write()
+            raise
         log.info("job %s ready in %.0f ms%s", job_id, (time.monotonic() - started) * 1000,
                  " (from the result cache)" if entry else "")
     release_connection()
-    notify.publish_done(job_id)
+    notify.publish_done(job_id, first=(lambda pipe: [p.add_to(pipe) for p in later]) if later else None)
     return "done"
 
 
@@ -544,8 +550,10 @@ def _mark_ready(job_id: uuid.UUID, result: dict, *, cached_on: dt.datetime | Non
                    [State.READY, Jsonb(result), timezone.now(), cached_on, job_id, State.RUNNING])
 
 
-def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0) -> tuple[dict, resultcache.Entry | None]:
-    """The job's result, and the cache entry it came from (None when this parse fetched it)."""
+def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0,
+             later: list[resultcache.Pending] | None = None) -> tuple[dict, resultcache.Entry | None]:
+    """The job's result, and the cache entry it came from (None when this parse fetched it; then, with
+    ``later``, what to store is appended to it for the caller to write)."""
     from .expansion import resolve
 
     target = recognize(job.input)
@@ -569,7 +577,7 @@ def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0) -> tup
 
     key = resultcache.media_key(job.platform, target.id, target.url)
     return resultcache.fetch_shared(key, platform=job.platform, media_id=target.id or "", url=target.url or "",
-                                    fetch=fetch, seconds=seconds, fresh=fresh)
+                                    fetch=fetch, seconds=seconds, fresh=fresh, later=later)
 
 
 def jobs_sweep(*, older_than_seconds: float) -> int:

@@ -68,9 +68,10 @@ def _worker_name(sender) -> str:
 
 @worker_shutdown.connect
 def _leave(sender=None, **_: object) -> None:
-    """Stopping: this worker's queues stop counting on it at once."""
+    """Stopping: this worker's queues stop counting on it at once (and get the starts it counted last)."""
     from . import admission
 
+    admission.flush_starts()
     if _serving:
         try:
             admission.leave(_serving, _worker_name(sender))
