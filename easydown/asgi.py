@@ -28,7 +28,8 @@ require_valid_settings()  # a cookies file that would fail every parse stops the
 
 API_PREFIXES = ("/api/v1/", "/healthz", "/readyz", "/metrics")
 API_MIDDLEWARE: list[str] = []
-PARSE_PATH = "/api/v1/parse"
+# The metered endpoints: POST /api/v1/<operation> (parse, live, collection), one pipeline.
+OPERATION_PATHS = {"/api/v1/parse": "parse", "/api/v1/live": "live", "/api/v1/collection": "collection"}
 MEDIA_PREFIX = "/api/v1/media/"
 
 
@@ -44,10 +45,10 @@ class ApiHandler(ASGIHandler):
     (parsing.api.in_thread). The synchronous views (/healthz, /readyz, /api/v1/account) keep a thread per
     request, so a slow database behind one of them never holds up the others.
 
-    A POST to the parse path goes straight to the view (``_serve_parse``): no URL resolution, and none of
-    the handler's per-request signals, each of which costs a hop to asgiref's thread (request_started
-    and request_finished close the database connections of a thread that holds none; the view's own
-    threads look after theirs). Measured in bench/parse_path.py.
+    A POST to a metered path (parse, live, collection) goes straight to the view (``_serve_operation``): no
+    URL resolution, and none of the handler's per-request signals, each of which costs a hop to asgiref's
+    thread (request_started and request_finished close the database connections of a thread that holds none;
+    the view's own threads look after theirs). Measured in bench/parse_path.py.
     """
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -57,15 +58,15 @@ class ApiHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         timed = _body_deadline(receive, settings.BODY_TIMEOUT)
         try:
-            if scope["path"] == PARSE_PATH and scope["method"] == "POST":
-                await self._serve_parse(scope, timed, send)
+            if scope["method"] == "POST" and (operation := OPERATION_PATHS.get(scope["path"])):
+                await self._serve_operation(scope, timed, send, operation)
             elif scope["path"] == "/metrics":
                 await metrics.serve(scope, timed, send)
             elif scope["path"].startswith(MEDIA_PREFIX):
                 from parsing.tunnel import serve
 
                 await serve(scope, timed, send)
-            elif scope["path"] == PARSE_PATH:
+            elif scope["path"] in OPERATION_PATHS:  # another method: the view answers 405 in the envelope
                 await self.handle(scope, timed, send)
             else:
                 await super().__call__(scope, timed, send)
@@ -73,8 +74,8 @@ class ApiHandler(ASGIHandler):
             await _send_json(send, 408, {"status": 408, "data": None, "code": "request_timeout",
                                          "msg": "The request body did not arrive in time"})
 
-    async def _serve_parse(self, scope, receive, send) -> None:
-        from parsing.api import parse_view
+    async def _serve_operation(self, scope, receive, send, operation: str) -> None:
+        from parsing.api import serve
 
         body = await _read_body(receive, limit=settings.MAX_BODY_BYTES)
         if body is None:
@@ -85,7 +86,7 @@ class ApiHandler(ASGIHandler):
             await _send_json(send, 400, {"status": 400, "data": None, "code": "invalid_request",
                                          "msg": "The request line is not valid UTF-8"})
             return
-        view = asyncio.ensure_future(parse_view(request))
+        view = asyncio.ensure_future(serve(request, operation))
         gone = asyncio.ensure_future(_disconnect(receive))
         await asyncio.wait([view, gone], return_when=asyncio.FIRST_COMPLETED)
         if not view.done():

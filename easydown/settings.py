@@ -346,6 +346,9 @@ EASYDOWN_FFMPEG = env_str("EASYDOWN_FFMPEG", "") or ""
 
 # --- Celery ----------------------------------------------------------------------------------------
 
+# The highest page POST /api/v1/collection accepts (pages of 50 items).
+MAX_COLLECTION_PAGE = env_int("EASYDOWN_MAX_COLLECTION_PAGE", 1000)
+
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 # No REDIS_URL: run tasks in-process (a laptop default; tests and production always use a worker).
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None

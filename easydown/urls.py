@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from easydown.health import HealthApi, ReadyApi
 from parsing import views as parsing_views
-from parsing.api import parse_view
+from parsing.api import collection_view, live_view, parse_view
 
 from . import views
 
@@ -16,6 +16,8 @@ admin.site.index_title = "Customers, credits and content"
 
 urlpatterns = [
     path("api/v1/parse", parse_view, name="api-parse"),
+    path("api/v1/live", live_view, name="api-live"),
+    path("api/v1/collection", collection_view, name="api-collection"),
     path("api/v1/", include("accounts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -24,6 +24,7 @@ from easydown.cache import async_redis
 from easydown.ratelimits import client_ip
 
 from . import idempotency, notify, owners, requestlog, tunnel
+from .extractors.base import OPERATIONS
 from .models import ParseJob
 from .services import UNSETTLED_KEY, Submission, job_response_error, job_settle, jobs_abandon, parse_submit
 
@@ -82,9 +83,10 @@ def public_base(request: HttpRequest) -> str:
         return ""
 
 
-def _success(job: ParseJob, headers: dict[str, str], *, key_id: str = "", base_url: str = "") -> JsonResponse:
+def _success(job: ParseJob, headers: dict[str, str], *, key_id: str = "", base_url: str = "",
+             operation: str = "parse") -> JsonResponse:
     data = job.result
-    if isinstance(data, dict):
+    if isinstance(data, dict) and operation == "parse":  # media items get tunnel links (a live stream does not)
         data = tunnel.add_tunnels(data, key_id=key_id, base_url=base_url)
     response = JsonResponse({"status": 200, "data": data, "msg": "success"}, json_dumps_params={"ensure_ascii": False})
     for name, value in headers.items():
@@ -220,7 +222,8 @@ def _log_call(submission: Submission | None, response: HttpResponse, error: api.
             body = {}
         code, reason = body.get("code", ""), str(body.get("reason", "") or "")
     charged = response.status_code == 200 and not code and not (submission and submission.replay)
-    requestlog.record(key=key, endpoint="/api/v1/parse", status=response.status_code, code=code, reason=reason,
+    operation = submission.operation if submission is not None else getattr(error, "operation", "parse")
+    requestlog.record(key=key, endpoint=f"/api/v1/{operation}", status=response.status_code, code=code, reason=reason,
                       link=submission.link if submission else getattr(error, "link", ""),
                       platform=submission.platform if submission else getattr(error, "platform", ""),
                       credits=1 if charged else 0)
@@ -326,9 +329,21 @@ async def _release_pending() -> None:
         await asyncio.sleep(1.0)
 
 
-@csrf_exempt
-async def parse_view(request: HttpRequest) -> JsonResponse:
-    """POST /api/v1/parse {"url": "..."} → the unified result, or an error in the envelope."""
+def _endpoint(operation: str):
+    """The view of POST /api/v1/<operation>: the one metered pipeline (serve), asked for this operation."""
+
+    @csrf_exempt
+    async def view(request: HttpRequest) -> JsonResponse:
+        return await serve(request, operation)
+
+    view.__name__ = view.__qualname__ = f"{operation}_view"
+    view.__doc__ = f"POST /api/v1/{operation}: the {operation} result, or an error in the envelope."
+    return view
+
+
+async def serve(request: HttpRequest, operation: str = "parse") -> JsonResponse:
+    """POST /api/v1/<operation> {"url": "...", ...} → the operation's result, or an error in the envelope:
+    authenticate, limit, recognise, authorise, block list, idempotency, reserve, enqueue, wait, settle, log."""
     headers: dict[str, str] = {}
     job_id: uuid.UUID | None = None
     submission: Submission | None = None
@@ -343,7 +358,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         try:
             # A client that leaves while its credit is being reserved gets it back at once (_answer_in_time).
             submission = await _answer_in_time(job_id, parse_submit, request=request, job_id=job_id,
-                                               owner=owners.me() if settings.REDIS_URL else "")
+                                               owner=owners.me() if settings.REDIS_URL else "", operation=operation)
             headers = submission.headers
             if submission.replay is not None:
                 response = _replayed(submission.replay, headers)
@@ -351,7 +366,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
                 return response
             if submission.cached is not None:  # answered, and charged, from the result cache
                 response = _success(submission.cached, headers, key_id=submission.key_id,
-                                    base_url=public_base(request))
+                                    base_url=public_base(request), operation=operation)
                 await _keep_answer(submission, response)
                 _measure(submission, "cached", started, response)
                 return response
@@ -369,7 +384,8 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         job = await _answer_in_time(job_id, job_settle, job_id=job_id, user_id=submission.user_id,
                                     give_up=ParseJob.State.TIMED_OUT)
         if job.state == ParseJob.State.SUCCEEDED:
-            response = _success(job, headers, key_id=submission.key_id, base_url=public_base(request))
+            response = _success(job, headers, key_id=submission.key_id, base_url=public_base(request),
+                                operation=operation)
             _measure(submission, "succeeded", started, response)
         else:
             error = job_response_error(job)
@@ -380,6 +396,7 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
         return response
     except api.ApiError as exc:
         exc.headers = {**headers, **exc.headers}
+        exc.operation = operation  # for the request log
         _give_key_back(submission)
         response = api.error_response(exc)
         _log_call(submission, response, exc, request)
@@ -393,9 +410,13 @@ async def parse_view(request: HttpRequest) -> JsonResponse:
             if job_id is not None:
                 release_later(job_id)
             unavailable = api.ServiceUnavailable(headers={**headers, "Retry-After": "2"})
+            unavailable.operation = operation
             response = api.error_response(unavailable)
             _log_call(submission, response, unavailable)
             return response
         log.exception("parse request failed")
         return api.error_response(api.InternalError(headers=headers))
 
+
+
+parse_view, live_view, collection_view = (_endpoint(operation) for operation in OPERATIONS)

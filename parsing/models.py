@@ -35,6 +35,10 @@ class ParseJob(models.Model):
     api_key = models.ForeignKey("accounts.ApiKey", null=True, on_delete=models.SET_NULL, related_name="jobs")
     platform = models.CharField(max_length=20)
     kind = models.CharField(max_length=20, blank=True)
+    # Which endpoint asked (extractors.base.OPERATIONS: parse, live, collection) and, for a collection, which
+    # page: the one metered pipeline serves them all.
+    operation = models.CharField(max_length=12, default="parse", db_default="parse")
+    page = models.PositiveIntegerField(default=1, db_default=1)
     media_id = models.CharField(max_length=200, blank=True)
     input = models.TextField()
     url = models.TextField()

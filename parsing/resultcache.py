@@ -62,10 +62,17 @@ class Entry:
         return http_date(self.made)
 
 
-def media_key(platform: str | None, media_id: str | None, url: str | None) -> str | None:
-    """The cache key of a recognised link, or None when it names no media (a short link before resolving)."""
+def media_key(platform: str | None, media_id: str | None, url: str | None, *, operation: str = "parse",
+              kind: str | None = None, page: int = 1) -> str | None:
+    """The cache key of a recognised link, or None when it names no media (a short link before resolving) or
+    its answer is not kept (a live room: whether it is live, and its stream addresses, change by the minute).
+    A collection's key names its kind (a Bilibili video's parts are not the video) and the page."""
     if not platform or not media_id or settings.EASYDOWN_RESULT_CACHE_TTL.get(platform, 0) <= 0:
         return None
+    if operation == "live":
+        return None
+    if operation == "collection":
+        return f"{platform}:collection:{kind or ''}:{media_id}:{page}"
     key = f"{platform}:{media_id}"
     names = _VARIANTS.get(platform, ())
     if names and url:

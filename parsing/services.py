@@ -32,7 +32,7 @@ from easydown.ratelimits import key_usage
 
 from . import admission, blocklist, idempotency, notify, owners, resultcache
 from .deadline import Deadline
-from .extractors import extractor_paths, get_extractor
+from .extractors import extractor_class, extractor_paths, get_extractor
 from .extractors.base import (
     SHAPE_ERRORS,
     ContentUnavailable,
@@ -60,13 +60,15 @@ class Submission:
     platform: str = ""
     key: ApiKey | None = None  # for the request log
     link: str = ""
+    operation: str = "parse"
 
 
 # --- submit (API process, one thread hop) ------------------------------------------------------------
 
 
-def _read_request(request: HttpRequest) -> tuple[str, bool]:
-    """The ``url`` and ``nocache`` fields of a JSON body; raises 415, 413 or 400 in the envelope."""
+def _read_request(request: HttpRequest, operation: str = "parse") -> tuple[str, bool, int]:
+    """The ``url``, ``nocache`` and (for a collection) ``page`` fields of a JSON body; raises 415, 413 or 400
+    in the envelope."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise api.UnsupportedMediaType()
@@ -110,23 +112,31 @@ def _read_request(request: HttpRequest) -> tuple[str, bool]:
     nocache = payload.get("nocache", False)
     if not isinstance(nocache, bool):
         raise api.InvalidRequest("Field 'nocache' must be true or false")
-    return url, nocache
+    page = 1
+    if operation == "collection":
+        page = payload.get("page", 1)
+        if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= settings.MAX_COLLECTION_PAGE:
+            raise api.InvalidRequest(f"Field 'page' must be an integer from 1 to {settings.MAX_COLLECTION_PAGE}")
+    return url, nocache, page
 
 
-def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") -> Submission:
-    """Everything before the worker: returns the job to wait for, or raises an ApiError."""
+def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", operation: str = "parse"
+                 ) -> Submission:
+    """Everything before the worker, for any operation (parse, live, collection): returns the job to wait for,
+    or raises an ApiError."""
     key = api_key_authenticate_request(request)
     # The body is read and the link recognised (no I/O) before counting the request, so that the counter's
     # round trip to Redis also reads the link's result cache entry and the block list's version; a bad body
     # still answers after the rate limit, as documented.
     bad: api.ApiError | None = None
-    text, nocache, target = "", False, None
+    text, nocache, page, target = "", False, 1, None
     try:
-        text, nocache = _read_request(request)
-        target = recognize(text)
+        text, nocache, page = _read_request(request, operation)
+        target = recognize(text, operation)
     except api.ApiError as exc:
         bad = exc
-    cache_key = (resultcache.media_key(target.platform, target.id, target.url)
+    cache_key = (resultcache.media_key(target.platform, target.id, target.url, operation=operation,
+                                       kind=target.kind, page=page)
                  if target is not None and target.supported and not nocache else None)
     also = (blocklist.version_key(),) + ((resultcache.entry_key(cache_key),) if cache_key else ())
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute, also=also)
@@ -138,15 +148,17 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
             raise bad
         claimed = None
         if (value := request.META.get(idempotency.HEADER)) is not None:
-            claimed = (idempotency.check_key(value), idempotency.fingerprint(request.body))
+            body = request.body if operation == "parse" else operation.encode() + b"\n" + request.body
+            claimed = (idempotency.check_key(value), idempotency.fingerprint(body))
             replay = idempotency.claim(user_id=key.user_id, key=claimed[0], fingerprint=claimed[1])
             if replay is not None:
                 return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay, key=key,
-                                  link=text)
+                                  link=text, operation=operation)
         read = Prefetched(block_version=usage.fetched[0] if usage.fetched else None,
                           entry=resultcache.entry_from(usage.fetched[1]) if cache_key and usage.fetched else None)
         try:
-            platform, cached = _open_and_enqueue(key, text, job_id, owner, target, read, nocache=nocache)
+            platform, cached = _open_and_enqueue(key, text, job_id, owner, target, read, nocache=nocache,
+                                                 operation=operation, page=page)
         except BaseException:
             if claimed is not None:
                 with contextlib.suppress(Exception):  # the database may be what failed: the claim then lapses
@@ -157,7 +169,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "") ->
         exc.key, exc.link = key, text  # for the request log
         raise
     return Submission(job_id=job_id, user_id=key.user_id, headers=headers, key_id=key.public_id.hex,
-                      idempotency=claimed, cached=cached, platform=platform, key=key, link=text)
+                      idempotency=claimed, cached=cached, platform=platform, key=key, link=text, operation=operation)
 
 
 @dataclass(frozen=True)
@@ -169,31 +181,36 @@ class Prefetched:
 
 
 def _open_and_enqueue(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, target: Recognition,
-                      read: Prefetched, *, nocache: bool = False) -> tuple[str, ParseJob | None]:
+                      read: Prefetched, *, nocache: bool = False, operation: str = "parse", page: int = 1
+                      ) -> tuple[str, ParseJob | None]:
     """Authorise, check the block list, then answer from the result cache (the platform and the job, charged)
     or check admission, reserve and enqueue (the platform and None); or raise an ApiError."""
     if not target.supported or not target.platform:
         raise api.UnsupportedUrl(extra={"reason": target.reason or "unsupported"})
     try:
-        return _open_recognised(key, text, job_id, owner, target, read, nocache=nocache)
+        return _open_recognised(key, text, job_id, owner, target, read, nocache=nocache, operation=operation,
+                                page=page)
     except api.ApiError as exc:
         exc.platform = target.platform  # for the request log
         raise
 
 
 def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, target: Recognition,
-                     read: Prefetched, *, nocache: bool) -> tuple[str, ParseJob | None]:
+                     read: Prefetched, *, nocache: bool, operation: str = "parse", page: int = 1
+                     ) -> tuple[str, ParseJob | None]:
     if not key.allows(target.platform):
         raise api.PlatformNotAllowed()
     if target.platform not in extractor_paths():
         raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
+    if not extractor_class(target.platform).supports(operation):  # an operation its extractor lacks
+        raise api.UnsupportedUrl(extra={"reason": "operation_not_supported"})
     # Before the cache: a rule wins over a cached result.
     if (reason := blocklist.blocked(blocklist.rules(target.platform, read.block_version), media_id=target.id,
                                     url=target.url)) is not None:
         raise api.ContentRestricted(extra={"reason": reason})
     job = ParseJob(id=job_id, user_id=key.user_id, api_key=key, platform=target.platform, kind=target.kind or "",
                    media_id=(target.id or "")[:200], input=text, url=target.url or text, owner=owner,
-                   request_id=requestid.current()[:128])
+                   request_id=requestid.current()[:128], operation=operation, page=page)
     if not nocache and (entry := read.entry) is not None:
         if entry.result is None:  # a "no media" outcome seen moments ago: the same answer, free
             raise api.NoMedia(extra={"reason": entry.reason or "unavailable"})
@@ -235,9 +252,9 @@ WITH moved AS (
     RETURNING account_id
 )
 INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
-                   error_code, error_reason, owner, request_id, created_at)
+                   error_code, error_reason, owner, request_id, operation, page, created_at)
 SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'pending', 0,
-       '', '', %(owner)s, %(request)s, now() FROM hold
+       '', '', %(owner)s, %(request)s, %(operation)s, %(page)s, now() FROM hold
 RETURNING id
 """
 
@@ -245,7 +262,7 @@ _DELIVER_SQL = """
 WITH job AS (
     UPDATE {job} SET state = 'succeeded', finished_at = %(now)s
     WHERE id = %(id)s AND state = 'ready'
-    RETURNING user_id, result, cached_on
+    RETURNING user_id, result, cached_on, operation
 ), hold AS (
     UPDATE {hold} SET state = 'captured', settled_at = %(now)s
     WHERE reference = %(reference)s AND state = 'held' AND account_id IN (SELECT user_id FROM job)
@@ -256,7 +273,7 @@ WITH job AS (
     RETURNING user_id
 ), ledger AS (
     INSERT INTO {ledger} (account_id, kind, amount, reference, note, created_at)
-    SELECT account_id, 'capture', -1, %(reference)s, 'parse', %(now)s FROM hold
+    SELECT account_id, 'capture', -1, %(reference)s, (SELECT operation FROM job), %(now)s FROM hold
     RETURNING id
 )
 SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result FROM job),
@@ -276,14 +293,15 @@ WITH moved AS (
     RETURNING account_id
 ), job AS (
     INSERT INTO {job} (id, user_id, api_key_id, platform, kind, media_id, input, url, state, attempts,
-                       error_code, error_reason, owner, request_id, result, cached_on, created_at, ready_at,
-                       finished_at)
+                       error_code, error_reason, owner, request_id, operation, page, result, cached_on,
+                       created_at, ready_at, finished_at)
     SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s, %(url)s, 'succeeded', 0,
-           '', '', %(owner)s, %(request)s, %(result)s, %(cached_on)s, now(), %(now)s, %(now)s FROM hold
+           '', '', %(owner)s, %(request)s, %(operation)s, %(page)s, %(result)s, %(cached_on)s, now(), %(now)s,
+           %(now)s FROM hold
     RETURNING user_id
 )
 INSERT INTO {ledger} (account_id, kind, amount, reference, note, created_at)
-SELECT user_id, 'capture', -1, %(reference)s, 'parse (cached)', %(now)s FROM job
+SELECT user_id, 'capture', -1, %(reference)s, %(operation)s || ' (cached)', %(now)s FROM job
 RETURNING id
 """
 
@@ -306,7 +324,8 @@ def job_open(job: ParseJob) -> None:
         return
     params = {"now": timezone.now(), "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
-              "input": job.input, "url": job.url, "owner": job.owner, "request": job.request_id}
+              "input": job.input, "url": job.url, "owner": job.owner, "request": job.request_id,
+              "operation": job.operation, "page": job.page}
     if hotsql.one(_tables(_OPEN_SQL), params) is None:
         raise api.InsufficientCredits()
     metrics.CREDITS.labels("reserved").inc()
@@ -330,7 +349,7 @@ def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
     params = {"now": job.finished_at, "user": job.user_id, "reference": job.reference, "id": job.id,
               "key": job.api_key_id, "platform": job.platform, "kind": job.kind, "media": job.media_id,
               "input": job.input, "url": job.url, "owner": job.owner, "result": Jsonb(job.result),
-              "cached_on": job.cached_on, "request": job.request_id}
+              "cached_on": job.cached_on, "request": job.request_id, "operation": job.operation, "page": job.page}
     if hotsql.one(_tables(_CACHED_SQL), params) is None:
         raise api.InsufficientCredits()
     metrics.CREDITS.labels("captured").inc()
@@ -440,18 +459,19 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
     age = ("EXTRACT(EPOCH FROM clock_timestamp() - created_at)" if connection.vendor == "postgresql"
            else "created_at")
     row = hotsql.one(f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
-                     f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, {age}",
+                     f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, {age}, "
+                     "operation, page",
                      [State.RUNNING, timezone.now(), job_id, State.PENDING, State.RUNNING])
     if row is None:
         return None
-    user_id, platform, text, attempts, age = row
+    user_id, platform, text, attempts, age, operation, page = row
     if not isinstance(age, int | float | decimal.Decimal):  # SQLite: the creation time, as text
         created_at = dt.datetime.fromisoformat(str(age))
         if timezone.is_naive(created_at):
             created_at = timezone.make_aware(created_at, dt.UTC)
         age = (timezone.now() - created_at).total_seconds()
     job = ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
-                   state=State.RUNNING)
+                   state=State.RUNNING, operation=operation, page=page)
     job.age_seconds = float(age)
     return job
 
@@ -556,18 +576,20 @@ def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0,
     ``later``, what to store is appended to it for the caller to write)."""
     from .expansion import resolve
 
-    target = recognize(job.input)
+    target = recognize(job.input, job.operation)
     if target.short:
-        target = resolve(target)
+        target = resolve(target, operation=job.operation)
     extractor = get_extractor(job.platform)
     if extractor is None:
         raise UnsupportedLink(reason="platform_unavailable")
+    run = {"parse": extractor.extract, "live": extractor.live,
+           "collection": lambda target: extractor.collection(target, job.page)}[job.operation]
 
     def fetch() -> dict:
         # The last net under every extractor's own (extractors.base.normalises): a payload of a shape nobody
         # expected is the platform's answer we could not read, a 304 upstream_error like any other.
         try:
-            result = extractor.extract(target)
+            result = run(target)
         except SHAPE_ERRORS as exc:
             log.warning("job %s: %s could not read the platform's answer", job.id, job.platform, exc_info=True)
             raise UpstreamFailure(f"unexpected payload shape: {exc!r}"[:300]) from exc
@@ -575,7 +597,8 @@ def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0,
             raise ContentUnavailable(reason="no_media")
         return result.to_dict()
 
-    key = resultcache.media_key(job.platform, target.id, target.url)
+    key = resultcache.media_key(job.platform, target.id, target.url, operation=job.operation, kind=target.kind,
+                                page=job.page)
     return resultcache.fetch_shared(key, platform=job.platform, media_id=target.id or "", url=target.url or "",
                                     fetch=fetch, seconds=seconds, fresh=fresh, later=later)
 

@@ -39,6 +39,17 @@ def _instance(path: str) -> Extractor:
     return import_string(path)()
 
 
+@cache
+def _class(path: str) -> type[Extractor]:
+    return import_string(path)
+
+
+def extractor_class(platform: str) -> type[Extractor] | None:
+    """The class of a platform's extractor without building one (the API asks it which operations it serves)."""
+    path = extractor_paths().get(platform)
+    return _class(path) if path else None
+
+
 def get_extractor(platform: str) -> Extractor | None:
     """The process-wide extractor for a platform, or None when none is configured."""
     path = extractor_paths().get(platform)

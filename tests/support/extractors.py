@@ -19,7 +19,18 @@ from parsing.extractors.base import (
 )
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Image, MediaResult, Video
+from parsing.schema import (
+    COLLECTION_PAGE_SIZE,
+    Audio,
+    Author,
+    CollectionItem,
+    CollectionPage,
+    Image,
+    LiveResult,
+    MediaResult,
+    Stream,
+    Video,
+)
 
 PREFIX = f"test:{os.environ.get('EASYDOWN_TEST_RUN', '')}:extractor"
 
@@ -47,14 +58,45 @@ def worker_pid(media_id: str) -> int | None:
     return int(value) if value else None
 
 
+def _plan(target: Recognition) -> tuple[redis.Redis, str, dict]:
+    r = client()
+    media_id = target.id or ""
+    r.incr(f"{PREFIX}:calls:{media_id}")
+    r.set(f"{PREFIX}:pid:{media_id}", os.getpid())
+    raw = r.get(f"{PREFIX}:script:{media_id}")
+    return r, media_id, json.loads(raw) if raw else {"action": "ok"}
+
+
 class ScriptedExtractor(Extractor):
+    def live(self, target: Recognition) -> LiveResult:
+        """A room: live unless scripted "offline" (or another failure, as for a post)."""
+        _, room, plan = _plan(target)
+        if plan["action"] == "offline":
+            raise ContentUnavailable(reason="offline")
+        if plan["action"] == "upstream_timeout":
+            raise UpstreamTimeout()
+        return LiveResult(platform=target.platform or "", title=f"room {room}", id=room, url=target.url,
+                          author=Author(name="streamer"), thumbnail="https://cdn.example/room.jpg",
+                          streams=[Stream(url=f"https://live.example/{room}.m3u8", format="hls", quality="origin"),
+                                   Stream(url=f"https://live.example/{room}.flv", format="flv", quality="origin")])
+
+    def collection(self, target: Recognition, page: int) -> CollectionPage:
+        """A playlist of ``total`` items (scripted, default 120) whose items are YouTube videos."""
+        _, list_id, plan = _plan(target)
+        if plan["action"] == "private":
+            raise ContentUnavailable(reason="private")
+        total = int(plan.get("total", 120))
+        first = (page - 1) * COLLECTION_PAGE_SIZE
+        if first >= total:
+            raise ContentUnavailable(reason="no_such_page")
+        items = [CollectionItem(index=n + 1, id=f"i{n}".ljust(11, "x"), title=f"item {n + 1}", duration=60,
+                                url=f"https://www.youtube.com/watch?v={f'i{n}'.ljust(11, 'x')}")
+                 for n in range(first, min(total, first + COLLECTION_PAGE_SIZE))]
+        return CollectionPage(platform=target.platform or "", page=page, total=total, items=items,
+                              title=f"list {list_id}", id=list_id, url=target.url)
+
     def extract(self, target: Recognition) -> MediaResult:
-        r = client()
-        media_id = target.id or ""
-        r.incr(f"{PREFIX}:calls:{media_id}")
-        r.set(f"{PREFIX}:pid:{media_id}", os.getpid())
-        raw = r.get(f"{PREFIX}:script:{media_id}")
-        plan = json.loads(raw) if raw else {"action": "ok"}
+        r, media_id, plan = _plan(target)
         action = plan["action"]
         if action == "sleep":  # a platform that takes this long; records how many wait at once
             now = r.incr(f"{PREFIX}:inflight")
