@@ -137,6 +137,70 @@ _SCHEMAS: dict[str, Any] = {
                                      for name in ("views", "likes", "comments", "shares")}},
         },
     },
+    "LiveRequest": {
+        "type": "object", "required": ["url"],
+        "properties": {"url": {"type": "string", "minLength": 1, "maxLength": 4096,
+                               "description": "A live room on Bilibili, Douyin, Kuaishou, TikTok or YouTube (or "
+                                              "share text that contains one).",
+                               "example": "https://live.bilibili.com/21452505"}},
+    },
+    "Stream": {
+        "type": "object", "required": ["url", "format"],
+        "properties": {"url": {"type": "string", "format": "uri"},
+                       "format": {"type": "string", "enum": ["hls", "flv"]},
+                       "quality": {"type": "string", "nullable": True}, "headers": _HEADERS},
+    },
+    "LiveResult": {
+        "type": "object", "required": ["platform", "title", "streams"],
+        "properties": {
+            "platform": {"type": "string", "enum": list(PLATFORMS)}, "title": {"type": "string"},
+            "author": _ref("Author"), "thumbnail": {"type": "string", "nullable": True},
+            "streams": {"type": "array", "items": _ref("Stream"),
+                        "description": "Ways to watch the room now: an HLS playlist and/or an FLV stream."},
+            "id": {"type": "string", "nullable": True, "description": "The room's id."},
+            "url": {"type": "string", "nullable": True},
+        },
+    },
+    "LiveSuccess": {
+        "type": "object", "required": ["status", "data", "msg"],
+        "properties": {"status": {"type": "integer", "enum": [200]}, "data": _ref("LiveResult"),
+                       "msg": {"type": "string", "enum": ["success"]}},
+    },
+    "CollectionRequest": {
+        "type": "object", "required": ["url"],
+        "properties": {"url": {"type": "string", "minLength": 1, "maxLength": 4096,
+                               "description": "A YouTube playlist, a Bilibili multi-part video, collection or "
+                                              "series, a Douyin mix, or a NetEase Cloud Music playlist or album.",
+                               "example": "https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG"},
+                       "page": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1,
+                                "description": "Which page of 50 items (from 1)."},
+                       "nocache": {"type": "boolean", "default": False}},
+    },
+    "CollectionItem": {
+        "type": "object", "required": ["index", "id", "url"],
+        "properties": {"index": {"type": "integer", "description": "From 1, over the whole collection."},
+                       "id": {"type": "string"}, "title": {"type": "string"},
+                       "url": {"type": "string", "format": "uri", "description": "A link POST /api/v1/parse takes."},
+                       "duration": {"type": "number", "nullable": True},
+                       "thumbnail": {"type": "string", "nullable": True}},
+    },
+    "CollectionPage": {
+        "type": "object", "required": ["platform", "title", "total", "page", "nextPage", "items"],
+        "properties": {
+            "platform": {"type": "string", "enum": list(PLATFORMS)}, "title": {"type": "string"},
+            "author": _ref("Author"), "thumbnail": {"type": "string", "nullable": True},
+            "total": {"type": "integer", "description": "Items in the whole collection."},
+            "page": {"type": "integer"},
+            "nextPage": {"type": "integer", "nullable": True, "description": "null on the last page."},
+            "items": {"type": "array", "maxItems": 50, "items": _ref("CollectionItem")},
+            "id": {"type": "string", "nullable": True}, "url": {"type": "string", "nullable": True},
+        },
+    },
+    "CollectionSuccess": {
+        "type": "object", "required": ["status", "data", "msg"],
+        "properties": {"status": {"type": "integer", "enum": [200]}, "data": _ref("CollectionPage"),
+                       "msg": {"type": "string", "enum": ["success"]}},
+    },
     "ParseSuccess": {
         "type": "object", "required": ["status", "data", "msg"],
         "properties": {"status": {"type": "integer", "enum": [200]}, "data": _ref("MediaResult"),
@@ -244,6 +308,33 @@ def parse_operation() -> dict[str, Any]:
     }
 
 
+def metered_operation(operation: str) -> dict[str, Any]:
+    """/live and /collection: /parse's pipeline, errors and headers, with their own request and result."""
+    base = parse_operation()
+    success, request, what = {"live": ("LiveSuccess", "LiveRequest", "a live room's streams"),
+                              "collection": ("CollectionSuccess", "CollectionRequest", "one page of a collection")
+                              }[operation]
+    reason = {"live": "`offline` (the room is not live now)", "collection": "`no_such_page` (past the end)"}
+    base["responses"]["200"] = {
+        **base["responses"]["200"],
+        "description": f"{what[0].upper()}{what[1:]} (one credit charged), or code 304 (nothing charged): "
+                       f"{reason[operation]}, private, deleted, login or region walls.",
+        "content": {"application/json": {"schema": {"oneOf": [_ref(success), _ref("Error")]}}},
+    }
+    base.update({
+        "operationId": operation,
+        "summary": {"live": "The streams of a live room", "collection": "A page of a playlist or collection"
+                    }[operation],
+        "description": f"The same metered path as /parse (keys, platform permissions, rate limits, block list, "
+                       f"Idempotency-Key, result cache) for {what}. One credit per success"
+                       + (" (per page)." if operation == "collection" else "; live rooms are never cached.")
+                       + " A link the endpoint does not serve is 400 with code 302.",
+        "tags": [operation],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
+    })
+    return base
+
+
 def account_operation() -> dict[str, Any]:
     return {
         "operationId": "account",
@@ -297,7 +388,7 @@ def media_operation(method: str) -> dict[str, Any]:
     }
 
 
-HAND_WRITTEN = ("/api/v1/parse", "/api/v1/account")
+HAND_WRITTEN = ("/api/v1/parse", "/api/v1/live", "/api/v1/collection", "/api/v1/account")
 
 
 def skip_hand_written(endpoints: list[tuple]) -> list[tuple]:
@@ -317,6 +408,8 @@ def document_api(result: dict[str, Any], generator: Any, request: Any, public: b
     }
     # Hand-written paths first, in the order a reader needs them.
     result["paths"] = {"/api/v1/parse": {"post": parse_operation()},
+                       "/api/v1/live": {"post": metered_operation("live")},
+                       "/api/v1/collection": {"post": metered_operation("collection")},
                        "/api/v1/account": {"get": account_operation()},
                        "/api/v1/media/{token}": {"get": media_operation("get"), "head": media_operation("head")},
                        **result.get("paths", {})}
@@ -325,7 +418,8 @@ def document_api(result: dict[str, Any], generator: Any, request: Any, public: b
         "Call `POST /api/v1/parse` with `Authorization: Bearer ed_live_…` and a public link from TikTok, "
         "Douyin, YouTube, X/Twitter, Instagram, Xiaohongshu, Bilibili, Kuaishou, Weibo, AcFun, NetEase Cloud Music, "
         "Kugou or Migu. A successful "
-        "parse costs one credit; every error costs nothing.\n\n"
+        "parse costs one credit; every error costs nothing. `POST /api/v1/live` (a live room's streams) and "
+        "`POST /api/v1/collection` (a page of a playlist or collection) are metered the same way.\n\n"
         "Rate limits are fixed one-minute windows per key, so up to twice the limit can pass across a "
         "window edge. Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`."
     )

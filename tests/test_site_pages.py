@@ -89,7 +89,13 @@ def test_the_schema_describes_the_parse_endpoint_its_auth_and_errors():
                                        "451", "503", "504"}
     assert "Retry-After" in parse["responses"]["429"]["headers"]
     # The reference lists the API, not itself.
-    assert set(schema["paths"]) == {"/api/v1/parse", "/api/v1/account", "/api/v1/media/{token}"}
+    assert set(schema["paths"]) == {"/api/v1/parse", "/api/v1/live", "/api/v1/collection", "/api/v1/account",
+                                    "/api/v1/media/{token}"}
+    live, collection = schema["paths"]["/api/v1/live"]["post"], schema["paths"]["/api/v1/collection"]["post"]
+    assert live["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LiveRequest"}
+    assert collection["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"][0] == {
+        "$ref": "#/components/schemas/CollectionSuccess"}
+    assert set(live["responses"]) == set(parse["responses"])  # the same pipeline, the same errors
     assert parse["responses"]["451"]["content"]["application/json"]["examples"]["content_restricted"]["value"][
         "code"] == "content_restricted"
     media = schema["components"]["schemas"]["MediaResult"]
