@@ -460,18 +460,18 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
            else "created_at")
     row = hotsql.one(f"UPDATE {table} SET state = %s, attempts = attempts + 1, started_at = %s "
                      f"WHERE id = %s AND state IN (%s, %s) RETURNING user_id, platform, input, attempts, {age}, "
-                     "operation, page",
+                     "operation, page, kind, media_id, url",
                      [State.RUNNING, timezone.now(), job_id, State.PENDING, State.RUNNING])
     if row is None:
         return None
-    user_id, platform, text, attempts, age, operation, page = row
+    user_id, platform, text, attempts, age, operation, page, kind, media_id, url = row
     if not isinstance(age, int | float | decimal.Decimal):  # SQLite: the creation time, as text
         created_at = dt.datetime.fromisoformat(str(age))
         if timezone.is_naive(created_at):
             created_at = timezone.make_aware(created_at, dt.UTC)
         age = (timezone.now() - created_at).total_seconds()
     job = ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
-                   state=State.RUNNING, operation=operation, page=page)
+                   state=State.RUNNING, operation=operation, page=page, kind=kind, media_id=media_id, url=url)
     job.age_seconds = float(age)
     return job
 
@@ -576,7 +576,11 @@ def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0,
     ``later``, what to store is appended to it for the caller to write)."""
     from .expansion import resolve
 
-    target = recognize(job.input, job.operation)
+    # What the API recognised, as its job row keeps it (a short link, or an id too long for the row: again).
+    if job.kind and job.kind != "short" and job.media_id and len(job.media_id) < 200 and job.url:
+        target = Recognition(job.input, True, job.platform, job.kind, job.media_id, False, job.url, None)
+    else:
+        target = recognize(job.input, job.operation)
     if target.short:
         target = resolve(target, operation=job.operation)
     extractor = get_extractor(job.platform)
