@@ -47,11 +47,11 @@ _clients: dict[int, redis.Redis] = {}
 def redis_client() -> redis.Redis | None:
     """A long-lived client on the default cache's shared pool (for a pipeline of several commands in one
     round trip, which the cache API cannot do); None when the cache is not Redis."""
-    cache = caches["default"]
-    if not isinstance(cache, SharedPoolRedisCache):
-        return None
     client = _clients.get(os.getpid())
     if client is None:
+        cache = caches["default"]  # (a lookup in asgiref's Local: done once per process, not per call)
+        if not isinstance(cache, SharedPoolRedisCache):
+            return None
         client = _clients[os.getpid()] = cache._cache.get_client(write=True)
     return client
 
