@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Author, Image, MediaResult, Video
+from parsing.schema import Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
 
 from .base import ContentUnavailable, Extractor, UnsupportedLink, UpstreamFailure, UpstreamTimeout, normalises
 from .headers import download_headers
@@ -262,6 +262,21 @@ def _image_url(image: dict[str, Any]) -> str | None:
     return None
 
 
+def _metadata(result: MediaResult, note: dict[str, Any]) -> None:
+    """The note's text (``desc``, when it is not already the title), posting time (``time``, milliseconds) and
+    counts (``interactInfo``). Counts the page abbreviates ("1.2万") are unknown, never estimated; it gives no
+    view count, and its ``collectedCount`` (saves) is none of likes, comments or shares."""
+    desc = note.get("desc")
+    if isinstance(desc, str) and desc.strip() and desc.strip() != result.title:
+        result.description = desc.strip()
+    posted = count(note.get("time"))
+    result.uploaded_at = iso_from_timestamp(posted // 1000) if posted else None
+    info = as_dict(_unref(note.get("interactInfo")))
+    stats = Stats(likes=count(info.get("likedCount")), comments=count(info.get("commentCount")),
+                  shares=count(info.get("shareCount")))
+    result.stats = stats if stats.known else None
+
+
 @normalises
 def _result(note: dict[str, Any], note_id: str, page_url: str) -> MediaResult:
     """The normalised result of a note (any page shape); a picture without an address is left out."""
@@ -277,6 +292,7 @@ def _result(note: dict[str, Any], note_id: str, page_url: str) -> MediaResult:
         author=Author(name=text(user.get("nickname")) or text(user.get("nickName")), id=user_id,
                       url=f"https://www.xiaohongshu.com/user/profile/{user_id}" if user_id else None) if user else None,
     )
+    _metadata(result, note)
     pictures = [i for i in as_list(note.get("imageList")) if isinstance(i, dict)]
     cover = next((u for u in (_image_url(i) for i in pictures) if u), None)
     result.thumbnail = cover

@@ -4,6 +4,7 @@ and mutated into the shapes platforms break into. The expected media are read fr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import quote
 
@@ -156,6 +157,36 @@ def test_mobile_setup_server_state_live_photo_is_read_when_the_desktop_page_fail
 
 
 
+def captured_note(name: str) -> tuple[dict, dict]:
+    """A capture's state and the note in it, whatever the page shape."""
+    state = load_capture(name)
+    return state, find_note(state, note_id_of(state))
+
+
+def exact(value: str) -> int | None:
+    """What a count string is worth: digits only; "8.3万" is no count."""
+    return int(value) if value.isdigit() else None
+
+
+@pytest.mark.parametrize("name", [VIDEO, IMAGE, LIVE, EXPLORE, MOBILE_VIDEO, MOBILE_SETUP])
+def test_a_note_carries_its_text_time_and_exact_counts(name):
+    state, note = captured_note(name)
+    data = normalise(state, note_id_of(state)).to_dict()
+    assert data["description"] == note["desc"].strip() != note["title"]
+    assert data["uploadedAt"] == dt.datetime.fromtimestamp(note["time"] // 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    info = note["interactInfo"]
+    assert data["stats"] == {"views": None, "likes": exact(info["likedCount"]), "comments": exact(info["commentCount"]),
+                             "shares": exact(info["shareCount"])}
+
+
+def test_abbreviated_counts_are_unknown_and_the_others_exact():
+    _state, note = captured_note(VIDEO)
+    assert note["interactInfo"]["likedCount"] == "8.3万" and note["interactInfo"]["commentCount"] == "440"
+    data = replay_desktop(load_capture(VIDEO), note["noteId"], note["xsecToken"])
+    assert (data["stats"]["likes"], data["stats"]["comments"]) == (None, 440)
+    assert data["uploadedAt"].startswith("2024-11-01T")  # "time": 1730467066000, milliseconds
+
+
 def normalise(state: dict, note_id: str):
     note = find_note(state, note_id)
     return None if note is None else _result(note, note_id, f"https://www.xiaohongshu.com/explore/{note_id}")
@@ -196,3 +227,7 @@ def check(result) -> None:
         assert item.width is None or isinstance(item.width, int)
     assert all(v.quality is None or isinstance(v.quality, str) for v in result.videos)
     assert isinstance(result.title, str) and isinstance(result.duration, int | float)
+    assert result.description is None or isinstance(result.description, str)
+    assert result.uploaded_at is None or isinstance(result.uploaded_at, str)
+    if result.stats is not None:
+        assert all(type(v) is int or v is None for v in result.stats.to_dict().values())

@@ -109,6 +109,33 @@ def test_image_note_pictures_with_sizes_and_live_photo_clip():
     assert data["thumbnail"] == urls[0]
 
 
+def test_a_video_note_carries_its_text_time_and_the_counts_it_gives_as_integers():
+    with respx.mock() as mock:
+        mock.get(note_page(VIDEO_ID)).respond(200, html=page("note_video.html"))
+        data = extract(f"https://www.xiaohongshu.com/explore/{VIDEO_ID}?xsec_token={TOKEN}")
+    assert data["description"] == "新手也能冲出好喝的咖啡 #咖啡[话题]# #手冲[话题]#"
+    assert data["uploadedAt"] == "2024-09-25T16:00:00Z"  # "time": 1727280000000 (milliseconds)
+    # likedCount is "2.1万": no count, never an estimate; collectedCount (saves) is not among the stats.
+    assert data["stats"] == {"views": None, "likes": None, "comments": 351, "shares": 1203}
+
+
+def test_an_image_note_without_a_share_count_leaves_shares_unknown():
+    with respx.mock() as mock:
+        mock.get(note_page(IMAGE_ID)).respond(200, html=page("note_image.html"))
+        data = extract(f"https://www.xiaohongshu.com/explore/{IMAGE_ID}?xsec_token={TOKEN}")
+    assert data["description"] == "西湖+灵隐寺，路线和美食都在这里了 #杭州旅行[话题]#"
+    assert data["uploadedAt"] == "2024-09-26T19:46:40Z"
+    assert data["stats"] == {"views": None, "likes": 562, "comments": 45, "shares": None}
+
+
+def test_a_note_without_title_or_counts_adds_no_metadata():
+    note = {**fixture_note("note_image.html", IMAGE_ID), "title": "", "time": "soon",
+            "interactInfo": {"likedCount": "1.2万", "commentCount": "10+", "shareCount": -3}}
+    data = _result(note, IMAGE_ID, note_page(IMAGE_ID)).to_dict()
+    assert data["title"] == note["desc"]  # the text became the title: it is not repeated as the description
+    assert not {"description", "uploadedAt", "stats"} & set(data)
+
+
 def test_short_link_is_expanded_with_its_token_then_read_from_the_note_page():
     landing = (f"https://www.xiaohongshu.com/discovery/item/{IMAGE_ID}?app_platform=ios&share_from_user_hidden=true"
                f"&xsec_source=app_share&type=normal&xsec_token={QUERY.split('=', 1)[1]}&author_share=1")
