@@ -20,7 +20,7 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Author, Image, MediaResult, Video
+from parsing.schema import Author, Image, MediaResult, Stats, Video, count, iso_from_timestamp
 
 from .base import (
     ContentUnavailable,
@@ -124,6 +124,33 @@ def _largest_resource(node: dict[str, Any]) -> tuple[str, int | None, int | None
     return best
 
 
+def _edge_count(media: dict[str, Any], *edges: str) -> int | None:
+    """The ``count`` of the first of these edges that gives one."""
+    return next((n for n in (count(dig(media, edge, "count")) for edge in edges) if n is not None), None)
+
+
+def _stats(media: dict[str, Any]) -> Stats | None:
+    """The post's counts: likes and comments from their edges, views from a video post's own
+    ``video_view_count`` (a carousel item's count is that item's, not the post's). Counts the owner hid
+    (``like_and_view_counts_disabled``) are left unknown."""
+    hidden = media.get("like_and_view_counts_disabled") is True
+    stats = Stats(
+        views=None if hidden else count(media.get("video_view_count")),
+        likes=None if hidden else _edge_count(media, "edge_media_preview_like", "edge_liked_by"),
+        comments=_edge_count(media, "edge_media_to_comment", "edge_media_to_parent_comment",
+                             "edge_media_preview_comment"),
+    )
+    return stats if stats.known else None
+
+
+def _merged(own: Stats | None, other: Stats | None) -> Stats | None:
+    """Each count from ``own`` where it gives one, else from ``other``."""
+    if own is None or other is None:
+        return own or other
+    fields = ("views", "likes", "comments", "shares")
+    return Stats(**{f: getattr(own, f) if getattr(own, f) is not None else getattr(other, f) for f in fields})
+
+
 @normalises
 def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tuple[MediaResult, int]:
     """Map ``shortcode_media`` to a MediaResult; also returns how many videos came without a ``video_url``.
@@ -141,6 +168,8 @@ def media_to_result(media: dict[str, Any], *, code: str, kind: str | None) -> tu
         author=Author(name=_str(owner.get("full_name")) or username, id=text(owner.get("id")),
                       url=f"https://www.instagram.com/{username}/" if username else None),
     )
+    result.uploaded_at = iso_from_timestamp(media.get("taken_at_timestamp"))
+    result.stats = _stats(media)
     missing = 0
     for node in _nodes(media):
         if node.get("is_video") or node.get("__typename") == "GraphVideo":
@@ -216,4 +245,6 @@ class InstagramExtractor(Extractor):
         result.audios = fallback.audios or result.audios
         result.duration = result.duration or fallback.duration
         result.thumbnail = result.thumbnail or fallback.thumbnail
+        result.uploaded_at = result.uploaded_at or fallback.uploaded_at
+        result.stats = _merged(result.stats, fallback.stats)
         return result

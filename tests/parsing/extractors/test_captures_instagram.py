@@ -4,6 +4,7 @@ turned into data here, at test time; the expected media are read from it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -146,6 +147,22 @@ def test_single_photo_post_gives_its_full_size_photo():
 
 
 @pytest.mark.parametrize("name", ["rawInstagramCarousel", "rawInstagramPost"])
+def test_a_post_carries_its_time_and_its_like_and_comment_counts(name):
+    node = sample()[name]["node"]
+    data = replay(node)
+    taken = dt.datetime.fromtimestamp(node["taken_at_timestamp"], dt.UTC)
+    assert data["uploadedAt"] == taken.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # No view count for either: a carousel's video item counts its own views, not the post's.
+    assert "video_view_count" not in node
+    assert data["stats"] == {"views": None, "likes": node["edge_media_preview_like"]["count"],
+                             "comments": node["edge_media_to_comment"]["count"], "shares": None}
+
+
+def test_the_single_photo_post_has_one_like():
+    assert replay(sample()["rawInstagramPost"]["node"])["stats"]["likes"] == 1
+
+
+@pytest.mark.parametrize("name", ["rawInstagramCarousel", "rawInstagramPost"])
 @given(data=st.data())
 @settings(max_examples=60, deadline=None)
 def test_mutated_nodes_give_a_result_or_a_typed_error(name, data):
@@ -158,3 +175,6 @@ def test_mutated_nodes_give_a_result_or_a_typed_error(name, data):
             assert isinstance(item.url, str) and item.url
             assert item.width is None or isinstance(item.width, int)
         assert isinstance(result.title, str) and isinstance(result.duration, int | float)
+        assert result.uploaded_at is None or isinstance(result.uploaded_at, str)
+        if result.stats is not None:
+            assert all(type(v) is int or v is None for v in result.stats.to_dict().values())

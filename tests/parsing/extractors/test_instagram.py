@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from parsing.extractors.base import ContentUnavailable, UpstreamFailure, UpstreamTimeout
-from parsing.extractors.instagram import InstagramExtractor, embedded_media
+from parsing.extractors.instagram import InstagramExtractor, embedded_media, media_to_result
 from parsing.http import BROWSER_UA
 from parsing.recognition import recognize
 
@@ -60,6 +60,32 @@ def test_single_photo_post_returns_the_full_size_photo():
     assert "stp=dst-jpg_e35&" in image["url"]  # display_url, not a 1080-wide display resource
     assert data["videos"] == [] and data["duration"] == 0
     assert data["title"] == "Glaze test #7"
+
+
+def test_embed_posts_carry_their_posting_time_and_no_counts_they_do_not_give():
+    with respx.mock() as mock:
+        mock.get(embed_url("DCa1Bc2De3F")).respond(200, html=page("embed_carousel.html"))
+        mock.get(embed_url("DCb2Cd3Ef4G")).respond(200, html=page("embed_photo.html"))
+        carousel = extract("https://www.instagram.com/p/DCa1Bc2De3F/").to_dict()
+        photo = extract("https://www.instagram.com/p/DCb2Cd3Ef4G/").to_dict()
+    assert carousel["uploadedAt"] == "2025-10-23T15:49:27Z"  # taken_at_timestamp 1761234567
+    assert photo["uploadedAt"] == "2025-10-24T10:00:00Z"  # 1761300000
+    # The carousel's video item has its own video_view_count (18231): that is the item's, not the post's.
+    assert "stats" not in carousel and "stats" not in photo
+    assert "description" not in carousel  # the caption is the title already
+
+
+def test_counts_come_from_the_edges_and_hidden_ones_stay_unknown():
+    media = embedded_media(page("embed_photo.html"))
+    media.update(edge_media_preview_like={"count": 1204}, edge_media_to_comment={"count": 37}, video_view_count="9")
+    result, _ = media_to_result(media, code="DCb2Cd3Ef4G", kind="post")
+    assert result.to_dict()["stats"] == {"views": 9, "likes": 1204, "comments": 37, "shares": None}
+    media.update(like_and_view_counts_disabled=True)
+    result, _ = media_to_result(media, code="DCb2Cd3Ef4G", kind="post")
+    assert result.to_dict()["stats"] == {"views": None, "likes": None, "comments": 37, "shares": None}
+    media.update(edge_media_to_comment={"count": "1.2K"})
+    result, _ = media_to_result(media, code="DCb2Cd3Ef4G", kind="post")
+    assert "stats" not in result.to_dict()
 
 
 def test_embed_page_json_is_read_from_the_string_that_holds_the_media():
@@ -132,6 +158,9 @@ def test_reel_video_comes_from_ytdlp_best_first():
     assert data["title"] == "Throwing a tall vase in one take"
     assert data["url"] == "https://www.instagram.com/reel/DCc3De4Fg5H/"
     assert data["thumbnail"].startswith("https://scontent-lax3-1.cdninstagram.com/v/t51.29350-15/466000_1_n.jpg")
+    # The embed gives the reel's views and no time; yt-dlp's answer fills the time, likes and comments.
+    assert data["uploadedAt"] == "2025-10-25T13:46:40Z"  # taken_at 1761400000
+    assert data["stats"] == {"views": 18231, "likes": 5120, "comments": 88, "shares": None}
 
 
 def test_carousel_video_without_url_is_filled_from_ytdlp_and_photos_stay_in_order():
