@@ -18,7 +18,7 @@ import httpx
 
 from parsing.http import http_client
 from parsing.recognition import Recognition
-from parsing.schema import Audio, Author, Image, LiveResult, MediaResult
+from parsing.schema import Audio, Author, Image, LiveResult, MediaResult, Stats, count, iso_from_timestamp
 
 from .base import ContentUnavailable, ExtractorError, UnsupportedLink, UpstreamFailure, UpstreamTimeout, normalises
 from .headers import download_headers
@@ -128,7 +128,7 @@ def photo_result(item: dict, *, cookie: str | None = None) -> MediaResult:
     if not post_id:
         raise UpstreamFailure("the post has no id")
     cover = _best_url(as_dict(as_dict(post.get("cover")).get("imageURL")).get("urlList"))
-    return MediaResult(
+    result = MediaResult(
         platform="tiktok", title=(_str(item.get("desc")) or _str(post.get("title")) or "").strip(),
         thumbnail=cover or (images[0].url if images else _str(as_dict(item.get("video")).get("cover"))),
         duration=0, images=images, audios=audios, id=post_id,
@@ -136,6 +136,22 @@ def photo_result(item: dict, *, cookie: str | None = None) -> MediaResult:
         author=Author(name=_str(author.get("nickname")) or user, id=text(author.get("id")),
                       url=f"https://www.tiktok.com/@{user}" if user else None) if author else None,
     )
+    result.uploaded_at = iso_from_timestamp(item.get("createTime"))
+    result.stats = _stats(item)
+    return result
+
+
+def _stats(item: dict) -> Stats | None:
+    """The post's counts: ``statsV2`` (strings of digits) where it gives one, else ``stats`` (numbers)."""
+    v2, v1 = as_dict(item.get("statsV2")), as_dict(item.get("stats"))
+
+    def pick(key: str) -> int | None:
+        exact = count(v2.get(key))
+        return exact if exact is not None else count(v1.get(key))
+
+    stats = Stats(views=pick("playCount"), likes=pick("diggCount"), comments=pick("commentCount"),
+                  shares=pick("shareCount"))
+    return stats if stats.known else None
 
 
 class TikTokExtractor(YtDlpExtractor):

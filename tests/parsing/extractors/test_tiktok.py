@@ -70,6 +70,24 @@ def test_a_photo_post_has_its_images_in_order_with_sizes_and_its_music():
     assert data["author"]["name"] == "Market Days"
 
 
+def test_a_photo_post_carries_its_posting_time_and_counts():
+    with respx.mock() as mock:
+        mock.get(PHOTO_PAGE).respond(200, html=html("photo_page.html"), headers=CHAIN)
+        data = TikTokExtractor().extract(recognize(f"https://www.tiktok.com/@market.days/photo/{PHOTO_ID}")).to_dict()
+    assert data["uploadedAt"] == "2023-11-18T09:33:20Z"  # createTime "1700300000"
+    # stats: playCount 55012, diggCount 3120, commentCount 41, shareCount 88 (collectCount is not among them)
+    assert data["stats"] == {"views": 55012, "likes": 3120, "comments": 41, "shares": 88}
+    assert "description" not in data  # desc is the title already
+
+
+def test_stats_v2_strings_are_read_first_and_an_unreadable_one_leaves_the_number():
+    item = {**photo_item(), "statsV2": {"playCount": "4300000000", "diggCount": "3121", "commentCount": "4.1K"}}
+    stats = photo_result(item).to_dict()["stats"]
+    assert stats == {"views": 4_300_000_000, "likes": 3121, "comments": 41, "shares": 88}
+    bare = {**photo_item(), "createTime": "yesterday", "stats": {"diggCount": "1.2M", "playCount": -1}}
+    assert not {"uploadedAt", "stats"} & set(photo_result(bare).to_dict())
+
+
 def test_a_photo_post_behind_a_video_link_falls_back_to_the_page_reading():
     with replay({f"{PHOTO_PAGE}*": "tiktok/photo_page.html"}) as calls, respx.mock() as mock:
         mock.get(PHOTO_PAGE).respond(200, html=html("photo_page.html"))
@@ -234,3 +252,6 @@ def test_mutated_items_give_a_result_or_a_typed_error(data):
     if result is not None:
         assert all(isinstance(i.url, str) and i.url for i in (*result.images, *result.audios))
         assert all(i.width is None or isinstance(i.width, int) for i in result.images)
+        assert result.uploaded_at is None or isinstance(result.uploaded_at, str)
+        if result.stats is not None:
+            assert all(type(v) is int or v is None for v in result.stats.to_dict().values())
