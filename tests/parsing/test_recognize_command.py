@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 KEYS = ["input", "supported", "platform", "kind", "id", "short", "url", "reason", "endpoint"]
 SHARE = "7.43 复制打开抖音，看看【某某的作品】今天的晚霞 # 日落 https://v.douyin.com/iRNBho5q/ a@A.Gv 02/19 yTm:/"
@@ -80,3 +80,29 @@ def test_it_names_the_endpoint_serving_links_parse_refuses() -> None:
     ]
     # supported keeps its meaning (/parse accepts it): kind and id stay empty for a link /parse refuses.
     assert (lines[0]["kind"], lines[0]["id"]) == (None, None)
+
+
+def test_it_recognises_for_the_operation_it_is_given() -> None:
+    links = ("https://live.bilibili.com/21495945", "https://www.youtube.com/playlist?list=PLBCF2DAC6FFB574DE",
+             "https://www.bilibili.com/video/BV1xx411c7mD")
+    live, _ = _run("--operation", "live", *links)
+    assert [(line["supported"], line["kind"], line["id"], line["reason"]) for line in live] == [
+        (True, "live", "21495945", None),
+        (False, None, None, "not_live"),  # /live serves YouTube streams, not playlists
+        (False, None, None, "not_live"),
+    ]
+    collection, _ = _run("--operation", "collection", *links)
+    assert [(line["supported"], line["kind"], line["id"], line["reason"]) for line in collection] == [
+        (False, None, None, "not_a_collection"),
+        (True, "playlist", "PLBCF2DAC6FFB574DE", None),
+        (True, "parts", "BV1xx411c7mD", None),
+    ]
+    # endpoint keeps naming the endpoint that serves the link, whatever the operation asked.
+    assert [line["endpoint"] for line in live] == [line["endpoint"] for line in collection] == [
+        "live", "collection", "parse"]
+
+
+def test_the_operation_defaults_to_parse_and_refuses_unknown_ones() -> None:
+    assert _run("https://live.bilibili.com/21495945") == _run("--operation", "parse", "https://live.bilibili.com/21495945")
+    with pytest.raises(CommandError, match="invalid choice"):
+        _run("--operation", "download", "https://youtu.be/dQw4w9WgXcQ")

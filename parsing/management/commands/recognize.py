@@ -9,24 +9,29 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from parsing.recognition import recognize
+from parsing.recognition import ENDPOINTS, recognize
 
 
 class Command(BaseCommand):
     help = (
         "Recognise links or share texts without network access. Prints one JSON object per input "
         "(input, supported, platform, kind, id, short, url, reason, endpoint): supported says whether "
-        "POST /api/v1/parse accepts it; endpoint names the endpoint that serves the link (parse, live or "
-        "collection; null when none does). Use - to read one input per line from stdin."
+        "the --operation's endpoint accepts it (POST /api/v1/parse by default); endpoint names the endpoint "
+        "that serves the link whatever the operation (parse, live or collection; null when none does). "
+        "Use - to read one input per line from stdin."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("texts", nargs="*", metavar="TEXT", help="a link or share text; - reads stdin")
+        parser.add_argument(
+            "--operation", choices=ENDPOINTS, default="parse",
+            help="recognise for POST /api/v1/<operation>: parse (default), live or collection",
+        )
 
-    def handle(self, *args: Any, texts: list[str], **options: Any) -> None:
-        """Print the recognition of every input as one JSON line."""
+    def handle(self, *args: Any, texts: list[str], operation: str = "parse", **options: Any) -> None:
+        """Print the recognition of every input for the operation as one JSON line."""
         for text in self._inputs(texts):
-            self.stdout.write(json.dumps(recognize(text).as_dict(), ensure_ascii=False))
+            self.stdout.write(json.dumps(recognize(text, operation).as_dict(), ensure_ascii=False))
 
     def _inputs(self, texts: list[str]) -> Iterator[str]:
         """Yield the arguments in order, expanding "-" to the non-blank lines of stdin."""
