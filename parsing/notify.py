@@ -1,7 +1,9 @@
 """Job-completion notices over Redis pub/sub, so a waiting API request costs a socket, not a thread.
 
-The worker publishes on ``easydown:job:<id>``. Each API process keeps ONE pattern subscription and
-hands notices to the requests waiting on those jobs, so a waiting request costs a future, not a Redis
+The worker publishes on the channel of the API process that waits for the job, ``easydown:done:<owner>``
+(parsing.owners; the task message carries it), a notice of the job's id and outcome. Each API process keeps
+ONE subscription to its own channel (not a pattern: a process never reads another's notices) and hands
+notices to the requests waiting on those jobs, so a waiting request costs a future, not a Redis
 connection, a thread or a database connection. A lost notice (Redis restart) only adds latency: once a
 second the listener asks the database, in ONE query on one pooled connection for all of the process's
 waiters, which of their jobs are no longer open, and wakes those.
@@ -18,37 +20,41 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from . import owners
+
 log = logging.getLogger(__name__)
-PATTERN = "easydown:job:*"
 POLL_SECONDS = 1.0
 _sync_client: redis.Redis | None = None
 
 
-def channel(job_id: str) -> str:
-    return f"easydown:job:{job_id}"
+def channel(owner: str) -> str:
+    return f"easydown:done:{owner}"
 
 
 DONE = b"1"
 UNAVAILABLE = b"503"  # the worker could not record the job's outcome: a dependency (the database) failed
 
 
-def publish_done(job_id: str, outcome: bytes = DONE, *, first: Callable[[redis.client.Pipeline], None] | None = None
-                 ) -> None:
-    """Tell any waiting API process that the job changed state (or, with UNAVAILABLE, that the worker could
+def publish_done(job_id: str, outcome: bytes = DONE, *, owner: str = "",
+                 first: Callable[[redis.client.Pipeline], None] | None = None) -> None:
+    """Tell the API process ``owner`` that the job changed state (or, with UNAVAILABLE, that the worker could
     not record it); best effort (waiters also poll). ``first`` adds the caller's own commands to the same
-    round trip, ahead of the notice (the worker's result cache entry)."""
+    round trip, ahead of the notice (the worker's result cache entry). Without an owner (a task sent before
+    owners were named) only ``first`` runs: its waiter finds the job by polling."""
     global _sync_client
-    if not settings.REDIS_URL:
+    if not settings.REDIS_URL or not (owner or first):
         return
     try:
         if _sync_client is None:
             _sync_client = redis.Redis.from_url(settings.REDIS_URL)
+        notice = job_id.encode() + b" " + outcome
         if first is None:
-            _sync_client.publish(channel(job_id), outcome)
+            _sync_client.publish(channel(owner), notice)
             return
         pipe = _sync_client.pipeline(transaction=False)
         first(pipe)
-        pipe.publish(channel(job_id), outcome)
+        if owner:
+            pipe.publish(channel(owner), notice)
         pipe.execute()
     except redis.RedisError:
         log.warning("could not publish completion of job %s", job_id, exc_info=True)
@@ -113,14 +119,15 @@ class JobListener:
             client = aioredis.Redis.from_url(settings.REDIS_URL)
             try:
                 pubsub = client.pubsub()
-                await pubsub.psubscribe(PATTERN)
+                await pubsub.subscribe(channel(owners.me()))
                 self._subscribed.set()
                 async for message in pubsub.listen():
-                    if message["type"] != "pmessage":
+                    if message["type"] != "message":
                         continue
-                    future = self._waiters.get(message["channel"].decode().rsplit(":", 1)[-1])
+                    job_id, _, outcome = message["data"].partition(b" ")
+                    future = self._waiters.get(job_id.decode())
                     if future is not None and not future.done():
-                        future.set_result(message["data"])
+                        future.set_result(outcome)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - reconnect; waiters poll in the meantime

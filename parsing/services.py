@@ -227,7 +227,8 @@ def _enqueue(job: ParseJob, *, fresh: bool = False) -> None:
     from .tasks import parse_job
 
     try:
-        broker.send(parse_job, [str(job.id)], {"fresh": True} if fresh else None, admission.queue_for(job.platform))
+        kwargs = {"owner": job.owner, **({"fresh": True} if fresh else {})}  # owner: whom to tell when it is done
+        broker.send(parse_job, [str(job.id)], kwargs, admission.queue_for(job.platform))
     except Exception:
         log.exception("could not enqueue job %s", job.id)
         job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
@@ -489,13 +490,13 @@ def release_connection() -> None:
         connection.close()
 
 
-def job_run(*, job_id: str, fresh: bool = False) -> str:
+def job_run(*, job_id: str, fresh: bool = False, owner: str = "") -> str:
     """Claim the job, extract, record the outcome (ready or failed); returns a word for the task log.
 
     When the database fails under it, the waiting client is told at once (a 503 and, by its API, the credit
     released once the database answers) instead of waiting out its timeout."""
     try:
-        return _job_run(job_id, fresh)
+        return _job_run(job_id, fresh, owner)
     except Exception as exc:
         if not api.dependency_failure(exc):
             raise
@@ -504,11 +505,11 @@ def job_run(*, job_id: str, fresh: bool = False) -> str:
             release_connection()  # a broken connection is dropped, not pooled
         except Exception:  # noqa: BLE001, S110 - it is broken already
             pass
-        notify.publish_done(job_id, notify.UNAVAILABLE)
+        notify.publish_done(job_id, notify.UNAVAILABLE, owner=owner)
         return "unavailable"
 
 
-def _job_run(job_id: str, fresh: bool = False) -> str:
+def _job_run(job_id: str, fresh: bool = False, owner: str = "") -> str:
     job_uuid = uuid.UUID(job_id)
     job = _claim(job_uuid)
     if job is None:
@@ -516,7 +517,7 @@ def _job_run(job_id: str, fresh: bool = False) -> str:
     if job.attempts > settings.PARSE_MAX_ATTEMPTS:
         # The worker died on every earlier attempt (reject_on_worker_lost requeued it): give up.
         job_fail(job_id=job_uuid, user_id=job.user_id, code="304", reason="worker_lost")
-        notify.publish_done(job_id)
+        notify.publish_done(job_id, owner=owner)
         return State.FAILED
     budget = parse_budget(job.age_seconds)
     release_connection()
@@ -553,7 +554,7 @@ def _job_run(job_id: str, fresh: bool = False) -> str:
         log.info("job %s ready in %.0f ms%s", job_id, (time.monotonic() - started) * 1000,
                  " (from the result cache)" if entry else "")
     release_connection()
-    notify.publish_done(job_id, first=(lambda pipe: [p.add_to(pipe) for p in later]) if later else None)
+    notify.publish_done(job_id, owner=owner, first=(lambda pipe: [p.add_to(pipe) for p in later]) if later else None)
     return "done"
 
 

@@ -9,8 +9,8 @@ from .extractors import ytdlp  # noqa: F401 - connects the yt-dlp warm-up to wor
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def parse_job(job_id: str, fresh: bool = False) -> str:
-    return services.job_run(job_id=job_id, fresh=fresh)
+def parse_job(job_id: str, fresh: bool = False, owner: str = "") -> str:
+    return services.job_run(job_id=job_id, fresh=fresh, owner=owner)
 
 
 @shared_task(ignore_result=True)
