@@ -32,7 +32,7 @@ def credit_reserve(*, user_id: int, reference: str) -> CreditHold:
     raise InsufficientCredits()
 
 
-def credit_capture(*, user_id: int, reference: str) -> bool:
+def credit_capture(*, user_id: int, reference: str, note: str = "parse") -> bool:
     """Charge the held credit: hold → captured, reserved − 1, one ledger row. False if not held.
 
     Callers run this inside the transaction that records the success, so both happen or neither.
@@ -47,7 +47,7 @@ def credit_capture(*, user_id: int, reference: str) -> bool:
             reserved=F("reserved") - 1, updated_at=now
         )
         LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.CAPTURE, amount=-1,
-                                   reference=reference, note="parse")
+                                   reference=reference, note=note)
         return True
 
 

@@ -39,16 +39,17 @@ def _run(sql: str, params: Params, fetch: str | None):
         import psycopg
 
         pool = getattr(conn, "pool", None)
-        lent = None
-        if conn.connection is None and pool is not None and not conn.in_atomic_block:
-            # A thread that holds no connection (a worker thread between its parses) borrows one from the pool
-            # for this statement alone, without making it Django's: Django's connect and close around a
-            # single statement cost a third as much as the statement (measured in bench/parse_path.py).
-            lent = _borrow(pool)
-        else:
+        # A thread that holds no connection (a worker thread between its parses) borrows one from the pool for
+        # this statement alone, without making it Django's: Django's connect and close around a single
+        # statement cost a third as much as the statement (measured in bench/parse_path.py).
+        borrow = conn.connection is None and pool is not None and not conn.in_atomic_block
+        if not borrow:
             _connect()
+        lent = None
         started = time.monotonic()
         try:
+            if borrow:
+                lent = _borrow(pool)
             with conn.wrap_database_errors, psycopg.Cursor(lent or conn.connection) as cursor:
                 cursor.execute(sql, params, prepare=not settings.PGBOUNCER)
                 return _result(cursor, fetch)
@@ -79,7 +80,10 @@ def _borrow(pool):
     """A connection of the pool, not Django's (with _connect's patience); give it back with putconn."""
     if pool.closed:  # nothing opened it yet (Django opens it on its first connection)
         pool.open()
-    return _patiently(pool, pool.getconn)
+    lent = _patiently(pool, pool.getconn)
+    if not lent.autocommit:  # Django turns it on for the connections it takes; one it gave back mid-transaction
+        lent.autocommit = True
+    return lent
 
 
 def _patiently(pool, get):

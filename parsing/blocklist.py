@@ -18,6 +18,7 @@ import uuid
 
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -82,4 +83,6 @@ def blocked(rows: list[tuple[str, str]], *, media_id: str | None, url: str | Non
 @receiver(post_save, sender=BlockRule)
 @receiver(post_delete, sender=BlockRule)
 def _changed(**_: object) -> None:
-    _new_token()
+    # After the commit (at once outside a transaction): a token written before it (the admin saves inside
+    # one) would let a request read the old rules and keep them under the new token.
+    transaction.on_commit(_new_token)

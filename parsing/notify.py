@@ -46,7 +46,7 @@ def publish_done(job_id: str, outcome: bytes = DONE, *, owner: str = "",
         return
     try:
         if _sync_client is None:
-            _sync_client = redis.Redis.from_url(settings.REDIS_URL)
+            _sync_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
         notice = job_id.encode() + b" " + outcome
         if first is None:
             _sync_client.publish(channel(owner), notice)

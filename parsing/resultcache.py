@@ -131,6 +131,12 @@ def lifetime(platform: str, result: dict, made: float) -> float:
     return seconds
 
 
+def on_cache_redis() -> bool:
+    """Whether entries live in the Redis of the default cache (the rate counter's), so the API may read one
+    in the counter's round trip; they live in REDIS_URL, which CACHE_REDIS_URL may point away from."""
+    return settings.CACHES["default"].get("LOCATION") == settings.REDIS_URL
+
+
 def lookup(key: str | None) -> Entry | None:
     """The entry under ``key``, or None (none, expired, or Redis did not answer)."""
     client = _client()

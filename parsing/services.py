@@ -138,7 +138,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
     cache_key = (resultcache.media_key(target.platform, target.id, target.url, operation=operation,
                                        kind=target.kind, page=page)
                  if target is not None and target.supported and not nocache else None)
-    also = (blocklist.version_key(),) + ((resultcache.entry_key(cache_key),) if cache_key else ())
+    prefetch = cache_key is not None and resultcache.on_cache_redis()
+    also = (blocklist.version_key(),) + ((resultcache.entry_key(cache_key),) if prefetch else ())
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute, also=also)
     headers = usage.headers()
     try:
@@ -154,8 +155,12 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
             if replay is not None:
                 return Submission(job_id=job_id, user_id=key.user_id, headers=headers, replay=replay, key=key,
                                   link=text, operation=operation)
-        read = Prefetched(block_version=usage.fetched[0] if usage.fetched else None,
-                          entry=resultcache.entry_from(usage.fetched[1]) if cache_key and usage.fetched else None)
+        entry = None
+        if prefetch:
+            entry = resultcache.entry_from(usage.fetched[1])
+        elif cache_key is not None:  # the entries live in another Redis than the counter's
+            entry = resultcache.lookup(cache_key)
+        read = Prefetched(block_version=usage.fetched[0] if usage.fetched else None, entry=entry)
         try:
             platform, cached = _open_and_enqueue(key, text, job_id, owner, target, read, nocache=nocache,
                                                  operation=operation, page=page)
@@ -202,7 +207,7 @@ def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, targ
         raise api.PlatformNotAllowed()
     if target.platform not in extractor_paths():
         raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
-    if not extractor_class(target.platform).supports(operation):  # an operation its extractor lacks
+    if not _serves(extractor_class(target.platform), operation):  # an operation its extractor lacks
         raise api.UnsupportedUrl(extra={"reason": "operation_not_supported"})
     # Before the cache: a rule wins over a cached result.
     if (reason := blocklist.blocked(blocklist.rules(target.platform, read.block_version), media_id=target.id,
@@ -220,6 +225,15 @@ def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, targ
     job_open(job)
     _enqueue(job, fresh=nocache)
     return target.platform, None
+
+
+def _serves(cls: type, operation: str) -> bool:
+    """Whether an extractor class serves the operation; a plugged-in class that does not subclass
+    extractors.base.Extractor serves what it has a method for (extract: parse)."""
+    supports = getattr(cls, "supports", None)
+    if supports is not None:
+        return supports(operation)
+    return callable(getattr(cls, {"parse": "extract"}.get(operation, operation), None))
 
 
 def _enqueue(job: ParseJob, *, fresh: bool = False) -> None:
@@ -342,7 +356,7 @@ def job_from_cache(job: ParseJob, entry: resultcache.Entry) -> ParseJob:
         with transaction.atomic():
             credit_reserve(user_id=job.user_id, reference=job.reference)
             job.save(force_insert=True)
-            credit_capture(user_id=job.user_id, reference=job.reference)
+            credit_capture(user_id=job.user_id, reference=job.reference, note=f"{job.operation} (cached)")
         metrics.CREDITS.labels("captured").inc()
         return job
     from psycopg.types.json import Jsonb
@@ -395,7 +409,8 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
     with transaction.atomic():
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
-        credit_capture(user_id=user_id, reference=f"job:{job_id}")
+        credit_capture(user_id=user_id, reference=f"job:{job_id}",
+                       note=ParseJob.objects.filter(pk=job_id).values_list("operation", flat=True).first() or "parse")
     metrics.CREDITS.labels("captured").inc()
     return ParseJob.objects.get(pk=job_id)
 

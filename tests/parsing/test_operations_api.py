@@ -223,3 +223,16 @@ def test_request_log_names_the_endpoint(stack):
         time.sleep(0.1)
     assert sorted(ApiRequest.objects.filter(api_key=key).values_list("endpoint", "credits")) == [
         ("/api/v1/collection", 1), ("/api/v1/live", 1)]
+
+
+def test_an_extractor_that_is_no_subclass_still_serves_parse_only():
+    from parsing.services import _serves
+
+    class Plain:  # plugged in through EASYDOWN_EXTRACTORS without subclassing extractors.base.Extractor
+        def extract(self, target):
+            return None
+
+    assert _serves(Plain, "parse") and not _serves(Plain, "live") and not _serves(Plain, "collection")
+    from tests.support.extractors import ScriptedExtractor
+
+    assert all(_serves(ScriptedExtractor, op) for op in ("parse", "live", "collection"))
