@@ -206,7 +206,8 @@ def _open_recognised(key: ApiKey, text: str, job_id: uuid.UUID, owner: str, targ
     if not key.allows(target.platform):
         raise api.PlatformNotAllowed()
     if target.platform not in extractor_paths():
-        raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now")
+        raise api.ServiceUnavailable(f"Parsing {target.platform} links is not available right now",
+                                     headers={"Retry-After": "60"}, extra={"reason": "platform_unavailable"})
     if not _serves(extractor_class(target.platform), operation):  # an operation its extractor lacks
         raise api.UnsupportedUrl(extra={"reason": "operation_not_supported"})
     # Before the cache: a rule wins over a cached result.
@@ -246,7 +247,8 @@ def _enqueue(job: ParseJob, *, fresh: bool = False) -> None:
     except Exception:
         log.exception("could not enqueue job %s", job.id)
         job_fail(job_id=job.id, user_id=job.user_id, code="service_unavailable", reason="queue_unavailable")
-        raise api.ServiceUnavailable() from None
+        # Every 503 says when to come back (the broker did not take the job: nothing is reserved any more).
+        raise api.ServiceUnavailable(headers={"Retry-After": "2"}, extra={"reason": "queue_unavailable"}) from None
 
 
 # --- the paid path's two money statements -----------------------------------------------------------

@@ -55,3 +55,28 @@ def test_send_reaches_the_queue_it_names(queue):
     envelope = json.loads(client.rpop(name))
     assert envelope["properties"]["delivery_info"]["routing_key"] == name
     assert json.loads(base64.b64decode(envelope["body"]))[0] == ["x"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_does_not_answer_is_503_with_retry_after_and_nothing_reserved(settings, monkeypatch):
+    """The API's own process, its broker pointed at a port nobody listens on: the job cannot be sent."""
+    from django.test import Client
+
+    from billing.models import CreditAccount, CreditHold
+    from parsing import requestlog
+    from parsing.models import ParseJob
+    from tests.factories import make_key
+
+    key, token = make_key(credits=2)
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(broker, "_sender", None)
+    monkeypatch.setattr(broker, "_sender_pid", 0)
+    response = Client().post("/api/v1/parse", data=json.dumps({"url": "https://www.youtube.com/watch?v=brokerdown1"}),
+                             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = response.json()
+    assert response.status_code == 503 and body["code"] == "service_unavailable", body
+    assert body["reason"] == "queue_unavailable" and response["Retry-After"] == "2"
+    account = CreditAccount.objects.get(pk=key.user.pk)
+    assert (account.available, account.reserved) == (2, 0)
+    assert ParseJob.objects.get().state == "failed" and CreditHold.objects.get().state == "released"
+    requestlog.flush()  # this process's log buffer, while the test may still use the database
