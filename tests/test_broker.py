@@ -63,7 +63,7 @@ def test_a_broker_that_does_not_answer_is_503_with_retry_after_and_nothing_reser
     from django.test import Client
 
     from billing.models import CreditAccount, CreditHold
-    from parsing import requestlog
+    from parsing import admission, requestlog
     from parsing.models import ParseJob
     from tests.factories import make_key
 
@@ -71,6 +71,9 @@ def test_a_broker_that_does_not_answer_is_503_with_retry_after_and_nothing_reser
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     monkeypatch.setattr(broker, "_sender", None)
     monkeypatch.setattr(broker, "_sender_pid", 0)
+    # Admission reads the same broker (and cannot: it admits); forget what earlier tests made it read.
+    monkeypatch.setattr(admission, "_clients", {})
+    monkeypatch.setattr(admission, "_gauges", {})
     response = Client().post("/api/v1/parse", data=json.dumps({"url": "https://www.youtube.com/watch?v=brokerdown1"}),
                              content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
     body = response.json()
