@@ -11,6 +11,7 @@ ORM's. Measured in bench/parse_path.py.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -42,7 +43,8 @@ def _run(sql: str, params: Params, fetch: str | None):
         # A thread that holds no connection (a worker thread between its parses) borrows one from the pool for
         # this statement alone, without making it Django's: Django's connect and close around a single
         # statement cost a third as much as the statement (measured in bench/parse_path.py).
-        borrow = conn.connection is None and pool is not None and not conn.in_atomic_block
+        borrow = (conn.connection is None and pool is not None and not conn.in_atomic_block
+                  and not getattr(_keeping, "on", False))
         if not borrow:
             _connect()
         lent = None
@@ -65,6 +67,16 @@ def _run(sql: str, params: Params, fetch: str | None):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return _result(cursor, fetch)
+
+
+_keeping = threading.local()
+
+
+def keep_connection() -> None:
+    """This thread keeps a connection of its own between statements instead of borrowing one per statement:
+    the API's few ORM threads, busy all the time, whose held connections also fail at once (not after a
+    wait for a new one) when the database goes away."""
+    _keeping.on = True
 
 
 def _connect() -> None:

@@ -19,7 +19,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from easydown import exceptions as api
-from easydown import metrics
+from easydown import hotsql, metrics
 from easydown.cache import async_redis
 from easydown.ratelimits import client_ip
 
@@ -37,7 +37,8 @@ _executor: ThreadPoolExecutor | None = None
 def _threads() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=settings.API_DB_THREADS, thread_name_prefix="easydown-orm")
+        _executor = ThreadPoolExecutor(max_workers=settings.API_DB_THREADS, thread_name_prefix="easydown-orm",
+                                       initializer=hotsql.keep_connection)
     return _executor
 
 
