@@ -11,6 +11,7 @@ queryset ``update()`` or raw SQL) writes no token: copies are also re-read when 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -38,6 +39,7 @@ def version_key() -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX', 'ed')}:blocklist:version"
 
 
+@functools.cache
 def _sql() -> str:
     return f"SELECT pattern, reason FROM {BlockRule._meta.db_table} WHERE platform = %s AND is_active"
 

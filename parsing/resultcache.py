@@ -205,6 +205,12 @@ class Pending:
         _put(self.key, self.record, self.release)
 
 
+def add_all(pending: list[Pending], pipe) -> None:
+    """Add every pending store to ``pipe`` (the worker's completion round trip)."""
+    for item in pending:
+        item.add_to(pipe)
+
+
 def store(key: str, *, platform: str, media_id: str, url: str, result: dict, made: float) -> None:
     _put(key, _record(result, platform=platform, media_id=media_id, url=url, made=made))
 

@@ -411,10 +411,10 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
     with transaction.atomic():
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
-        credit_capture(user_id=user_id, reference=f"job:{job_id}",
-                       note=ParseJob.objects.filter(pk=job_id).values_list("operation", flat=True).first() or "parse")
+        job = ParseJob.objects.get(pk=job_id)  # the delivered job, whose operation names the charge
+        credit_capture(user_id=user_id, reference=f"job:{job_id}", note=job.operation)
     metrics.CREDITS.labels("captured").inc()
-    return ParseJob.objects.get(pk=job_id)
+    return job
 
 
 def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -> ParseJob:
@@ -571,7 +571,7 @@ def _job_run(job_id: str, fresh: bool = False, owner: str = "") -> str:
         log.info("job %s ready in %.0f ms%s", job_id, (time.monotonic() - started) * 1000,
                  " (from the result cache)" if entry else "")
     release_connection()
-    notify.publish_done(job_id, owner=owner, first=(lambda pipe: [p.add_to(pipe) for p in later]) if later else None)
+    notify.publish_done(job_id, owner=owner, first=functools.partial(resultcache.add_all, later) if later else None)
     return "done"
 
 
