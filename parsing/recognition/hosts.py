@@ -21,6 +21,9 @@ DOMAINS: dict[str, dict[str, str]] = {
         "douyin.com": SITE,
         "iesdouyin.com": SITE,
         "v.douyin.com": SHORT,
+        # The app's live share pages: a live room's v.douyin.com link leads to webcast.amemv.com/douyin/webcast/
+        # reflow/<room id>. Only this host of amemv.com (its other hosts are app APIs, not pages).
+        "webcast.amemv.com": SITE,
         "douyinpic.com": MEDIA,
         "douyinvod.com": MEDIA,
         "douyinstatic.com": MEDIA,

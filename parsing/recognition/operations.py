@@ -39,8 +39,13 @@ def bilibili_live(u: Url) -> Match:
 
 
 def douyin_live(u: Url) -> Match:
-    """A Douyin live room by its web id: live.douyin.com/<id>, www.douyin.com/root/live/<id>,
-    www.douyin.com/follow/live/<id>."""
+    """A Douyin live room by its web id (kind "live"): live.douyin.com/<id>, www.douyin.com/root/live/<id>,
+    www.douyin.com/follow/live/<id>; or by its room id (kind "room", another number than the web id): the app's
+    share page webcast.amemv.com/douyin/webcast/reflow/<room id>, where a live room's v.douyin.com link leads."""
+    if u.on("webcast.amemv.com"):
+        if (u.at(0), u.at(1), u.at(2)) == ("douyin", "webcast", "reflow") and len(u.segs) == 4:
+            return _id("room", u.seg(3), _ROOM)
+        return refuse(NOT_LIVE)
     if u.on("live.douyin.com"):
         return _id("live", u.seg(0), _ROOM) if len(u.segs) == 1 else refuse(NOT_LIVE)
     if u.at(0) in ("root", "follow") and u.at(1) == "live" and len(u.segs) == 3:
@@ -125,7 +130,7 @@ def bilibili_collection(u: Url) -> Match:
 def douyin_collection(u: Url) -> Match:
     """A Douyin mix (合集): www.douyin.com/collection/<id>, /mix/detail/<id>, and the share page
     www.iesdouyin.com/share/mix/detail/<id>/."""
-    if u.on("live.douyin.com"):
+    if u.on("live.douyin.com") or u.on("webcast.amemv.com"):
         return refuse(NOT_A_COLLECTION)
     i = 1 if u.at(0) == "share" else 0
     if u.at(i) == "collection" and len(u.segs) == i + 2:

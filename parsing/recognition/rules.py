@@ -120,8 +120,9 @@ _DOUYIN_PAGES = {
 
 
 def douyin(u: Url) -> Match:
-    """Match Douyin videos and image notes, their share pages, and videos opened over a page (modal_id)."""
-    if u.on("live.douyin.com"):
+    """Match Douyin videos and image notes, their share pages, and videos opened over a page (modal_id).
+    Everything on the live hosts (live.douyin.com, the app's webcast.amemv.com share pages) is a live page."""
+    if u.on("live.douyin.com") or u.on("webcast.amemv.com"):
         return refuse("live")
     if _LONG_ID.fullmatch(u.query.get("modal_id", "")):
         return Match(kind="video", id=u.query["modal_id"], keep=("modal_id",))

@@ -174,6 +174,8 @@ REFUSED: list[tuple[str, str | None, str]] = [
     ("https://www.douyin.com/follow", "douyin", "follow"),
     ("https://live.douyin.com/123456789", "douyin", "live"),
     ("https://www.douyin.com/root/live/123456789", "douyin", "live"),
+    ("https://webcast.amemv.com/douyin/webcast/reflow/7318296342189919011?from=share", "douyin", "live"),
+    ("https://webcast.amemv.com/", "douyin", "live"),
     ("https://www.douyin.com/video/abc", "douyin", "invalid_id"),
     ("https://www.douyin.com/", "douyin", "not_a_post"),
     ("https://www.douyin.com/jingxuan", "douyin", "unsupported_path"),
@@ -521,6 +523,9 @@ def test_extract_url_returns_the_first_link_without_surrounding_punctuation(text
         ("WWW.DOUYIN.COM", "douyin"),
         ("www.iesdouyin.com", "douyin"),
         ("v3-web.douyinvod.com", "douyin"),
+        ("webcast.amemv.com", "douyin"),  # the app's live share pages
+        ("api.amemv.com", None),  # amemv.com's other hosts are app APIs, no page a link names
+        ("amemv.com", None),
         ("youtu.be", "youtube"),
         ("rr1---sn-abc.googlevideo.com", "youtube"),
         ("mobile.twitter.com", "twitter"),

@@ -12,6 +12,8 @@ from parsing.recognition import ENDPOINTS, recognize, recognize_expanded
 BV = "BV1xx411c7mD"
 YT = "dQw4w9WgXcQ"
 PL = "PLBCF2DAC6FFB574DE"
+ROOM = "7318296342189919011"  # a Douyin room id (the app's share page), not a web id
+REFLOW = f"https://webcast.amemv.com/douyin/webcast/reflow/{ROOM}"
 
 # (link, operation, platform, kind, id): supported for that operation.
 SUPPORTED = [
@@ -23,6 +25,9 @@ SUPPORTED = [
     ("https://live.douyin.com/745964462470", "live", "douyin", "live", "745964462470"),
     ("https://www.douyin.com/root/live/745964462470", "live", "douyin", "live", "745964462470"),
     ("https://www.douyin.com/follow/live/745964462470", "live", "douyin", "live", "745964462470"),
+    (REFLOW, "live", "douyin", "room", ROOM),
+    (f"{REFLOW}?u_code=l1j9bkbd&with_sec_did=1&liveId={ROOM}&from=share&style=share&sec_user_id=MS4wLjABAAAAq7W",
+     "live", "douyin", "room", ROOM),
     ("https://live.kuaishou.com/u/3xgexgpig9gwwqa", "live", "kuaishou", "live", "3xgexgpig9gwwqa"),
     ("https://www.tiktok.com/@some.streamer_1/live", "live", "tiktok", "live", "some.streamer_1"),
     ("https://www.tiktok.com/@some.streamer_1/live?lang=en", "live", "tiktok", "live", "some.streamer_1"),
@@ -68,6 +73,12 @@ REFUSED = [
     ("https://www.douyin.com/video/7300000000000000000", "live", "douyin", "not_live"),
     ("https://live.douyin.com/", "live", "douyin", "not_live"),
     ("https://live.douyin.com/not-a-room", "live", "douyin", "invalid_id"),
+    ("https://webcast.amemv.com/", "live", "douyin", "not_live"),
+    ("https://webcast.amemv.com/douyin/webcast/reflow/", "live", "douyin", "not_live"),
+    ("https://webcast.amemv.com/douyin/webcast/reflow/not-a-room", "live", "douyin", "invalid_id"),
+    (f"{REFLOW}/more", "live", "douyin", "not_live"),
+    (f"https://webcast.amemv.com/webcast/room/reflow/info/?room_id={ROOM}", "live", "douyin", "not_live"),  # its API
+    (f"https://api.amemv.com/douyin/webcast/reflow/{ROOM}", "live", None, "unknown_platform"),
     ("https://www.kuaishou.com/short-video/3xabcdefg", "live", "kuaishou", "not_live"),
     ("https://live.kuaishou.com/", "live", "kuaishou", "not_live"),
     ("https://www.tiktok.com/@someone/video/7300000000000000000", "live", "tiktok", "not_live"),
@@ -99,6 +110,8 @@ REFUSED = [
     ("https://www.douyin.com/video/7300000000000000000", "collection", "douyin", "not_a_collection"),
     ("https://www.douyin.com/collection/abc", "collection", "douyin", "invalid_id"),
     ("https://live.douyin.com/745964462470", "collection", "douyin", "not_a_collection"),
+    (REFLOW, "collection", "douyin", "not_a_collection"),
+    ("https://webcast.amemv.com/collection/7228425464914200635", "collection", "douyin", "not_a_collection"),
     ("https://www.tiktok.com/@someone/collection/cats-7300000000000000000", "collection", "tiktok",
      "operation_not_supported"),
     ("https://www.kuaishou.com/short-video/3xabcdefg", "collection", "kuaishou", "operation_not_supported"),
@@ -116,6 +129,7 @@ ENDPOINT_OF = [
     (f"https://www.youtube.com/playlist?list={PL}", "collection"),
     ("https://live.bilibili.com/21495945", "live"),
     ("https://live.douyin.com/745964462470", "live"),
+    (REFLOW, "live"),
     ("https://live.kuaishou.com/u/3xgexgpig9gwwqa", "live"),
     ("https://www.tiktok.com/@someone/live", "live"),
     ("https://space.bilibili.com/2142762/lists/3662502?type=season", "collection"),
@@ -198,6 +212,8 @@ def test_collection_urls_keep_the_parameters_naming_the_collection() -> None:
          "live", "21495945"),
         ("8- 长按复制此条消息，打开抖音搜索，查看TA的直播。 https://v.douyin.com/iRNBho5q/", "live", "douyin",
          "short", None),
+        (f"9- 长按复制此条消息，打开抖音搜索，查看TA的直播。 {REFLOW}?from=share&style=share", "live", "douyin", "room",
+         ROOM),
         ("看看这个合集 https://www.douyin.com/collection/7228425464914200635 一起追更", "collection", "douyin", "mix",
          "7228425464914200635"),
         # Share text with a post first and the playlist after: /collection picks the link it serves.
@@ -227,7 +243,10 @@ def test_short_links_of_platforms_without_the_operation_are_refused(operation: s
         ("bilibili", "https://m.bilibili.com/video/BV1xx411c7mD?share_source=copy", "collection", True, "parts", None),
         ("bilibili", "https://space.bilibili.com/2142762/lists/3662502?type=season", "collection", True, "season",
          None),
-        ("douyin", "https://webcast.amemv.com/douyin/webcast/reflow/7300", "live", False, None, "platform_mismatch"),
+        ("douyin", f"{REFLOW}?liveId={ROOM}&from=share", "live", True, "room", None),
+        ("douyin", REFLOW, "parse", False, None, "live"),  # /parse answers it as it answers live.douyin.com
+        ("douyin", REFLOW, "collection", False, None, "not_a_collection"),
+        ("tiktok", REFLOW, "live", False, None, "platform_mismatch"),
         ("douyin", "https://www.iesdouyin.com/share/mix/detail/7228425464914200635/", "collection", True, "mix",
          None),
         ("douyin", "https://www.douyin.com/collection/7228425464914200635", "live", False, None, "not_live"),
