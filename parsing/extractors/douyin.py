@@ -58,6 +58,10 @@ from .pagedata import (
 SHARE_PAGE = "https://www.iesdouyin.com/share/{kind}/{id}/"
 LIVE_HOME = "https://live.douyin.com/"
 LIVE_ENTER = "https://live.douyin.com/webcast/room/web/enter/"
+# A room by its room id (what the app's share page names; not the web id): the share page's own API.
+ROOM_REFLOW = "https://webcast.amemv.com/webcast/room/reflow/info/"
+ROOM_PAGE = "https://webcast.amemv.com/douyin/webcast/reflow/{room_id}"
+REFLOW_PARAMS = {"type_id": "0", "live_id": "1", "app_id": "1128"}
 MIX_LIST = "https://www.douyin.com/aweme/v1/web/mix/aweme/"
 MIX_BATCH = 20
 WEB_PARAMS = {"device_platform": "webapp", "app_name": "douyin_web", "live_id": "1", "language": "zh-CN",
@@ -105,8 +109,14 @@ class DouyinExtractor(Extractor):
         return _router_item(router)
 
     def live(self, target: Recognition) -> LiveResult:
-        """A live room by its web id: the site's ``webcast/room/web/enter`` answer (status 2 live, 4 ended),
-        after a visit to live.douyin.com for the ``ttwid`` cookie it wants."""
+        """A live room by its web id (kind "live"): the site's ``webcast/room/web/enter`` answer (status 2 live,
+        4 ended), after a visit to live.douyin.com for the ``ttwid`` cookie it wants. By its room id (kind
+        "room", from the app's share page): the share page's ``webcast/room/reflow/info`` answer."""
+        if target.kind == "room" and target.id:
+            page = ROOM_PAGE.format(room_id=target.id)
+            with http_client(self.platform, mobile=True, headers={"Referer": page}) as client:
+                body = _json(fetch(client, ROOM_REFLOW, params={**REFLOW_PARAMS, "room_id": target.id}))
+            return _reflow_result(body, target.id)
         if target.kind != "live" or not target.id:
             raise UnsupportedLink(reason="unsupported")
         with http_client(self.platform, headers={"Referer": LIVE_HOME}) as client:
@@ -362,27 +372,61 @@ def _live_result(body: dict[str, Any], web_rid: str) -> LiveResult:
         words = " ".join(str(v) for v in (data.get("prompts"), data.get("message")) if v)
         raise ContentUnavailable(words or "Douyin lists no room for this id", reason=reason_from_text(words, "deleted"))
     room = rooms[0]
+    return _room(room, as_dict(data.get("user")) or as_dict(room.get("owner")), web_rid,
+                 f"https://live.douyin.com/{web_rid}")
+
+
+@normalises
+def _reflow_result(body: dict[str, Any], room_id: str) -> LiveResult:
+    """``data.room`` is the room (the object the web answer lists, ``status`` 2 when live), its ``owner`` the
+    streamer; a room id Douyin does not know comes without a room."""
+    _api_error(body)
+    data = body["data"]
+    if not isinstance(data, dict):
+        raise TypeError("the answer's data is not an object")
+    room = as_dict(data.get("room"))
+    if not room:
+        words = " ".join(str(v) for v in (data.get("prompts"), data.get("message")) if v)
+        raise ContentUnavailable(words or "Douyin has no room of this id", reason=reason_from_text(words, "deleted"))
+    return _room(room, as_dict(room.get("owner")), room_id, ROOM_PAGE.format(room_id=room_id))
+
+
+@normalises
+def _room(room: dict[str, Any], user: dict[str, Any], room_id: str, url: str) -> LiveResult:
+    """A room object of either answer: its streams when ``status`` is 2 (live), else ContentUnavailable
+    (offline; 4 is ended); no_media when a live room lists no stream address."""
     status = as_int(room.get("status"))
     if status is None:
         raise ValueError("the room has no status")
     if status != 2:
         raise ContentUnavailable("the room is not live", reason="offline")
-    headers = download_headers("douyin") | {"Referer": LIVE_HOME}
-    pull = as_dict(room.get("stream_url"))
-    streams: list[Stream] = []
-    for kind, urls in (("flv", as_dict(pull.get("flv_pull_url"))), ("hls", as_dict(pull.get("hls_pull_url_map")))):
-        for quality, url in urls.items():  # best first: FULL_HD1, HD1, SD1, SD2
-            if isinstance(url, str) and url.startswith(("http://", "https://")):
-                streams.append(Stream(url=url, format=kind, quality=str(quality), headers=dict(headers)))
+    streams = _streams(as_dict(room.get("stream_url")), download_headers("douyin") | {"Referer": LIVE_HOME})
     if not streams:
         raise ContentUnavailable("the room has no stream address", reason="no_media")
-    user = as_dict(data.get("user")) or as_dict(room.get("owner"))
     sec_uid = text(user.get("sec_uid"))
     return LiveResult(
         platform="douyin", title=text(room.get("title")) or "", thumbnail=first_str(dig(room, "cover", "url_list")),
         author=Author(name=text(user.get("nickname")), id=text(user.get("id_str")) or sec_uid,
                       url=f"https://www.douyin.com/user/{sec_uid}" if sec_uid else None) if user else None,
-        streams=streams, id=web_rid, url=f"https://live.douyin.com/{web_rid}")
+        streams=streams, id=room_id, url=url)
+
+
+def _streams(pull: dict[str, Any], headers: dict[str, str]) -> list[Stream]:
+    """The FLV then HLS pull addresses of a room's ``stream_url``, each map in its own order (best first:
+    FULL_HD1, HD1, SD1, SD2). Where a map is empty, its single address (``rtmp_pull_url``, an FLV over HTTP,
+    or ``hls_pull_url``) stands in, its quality unknown."""
+    streams: list[Stream] = []
+    for kind, named, single in (("flv", "flv_pull_url", "rtmp_pull_url"), ("hls", "hls_pull_url_map", "hls_pull_url")):
+        found = [Stream(url=url, format=kind, quality=str(quality), headers=dict(headers))
+                 for quality, url in as_dict(pull.get(named)).items() if _pull_address(url)]
+        if not found and _pull_address(pull.get(single)):
+            found = [Stream(url=pull[single], format=kind, headers=dict(headers))]
+        streams += found
+    return streams
+
+
+def _pull_address(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("http://", "https://"))
 
 
 @normalises

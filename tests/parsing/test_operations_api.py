@@ -87,6 +87,20 @@ def test_live_refuses_a_post_and_parse_refuses_a_room(stack):
     assert balance(key.user) == (2, 0) and not ParseJob.objects.exists()
 
 
+def test_a_douyin_app_share_page_is_a_room_for_live_and_a_live_page_for_parse(stack):
+    key, token = make_key(credits=2)
+    room_id = "7318296342189919011"
+    link = f"https://webcast.amemv.com/douyin/webcast/reflow/{room_id}?liveId={room_id}&from=share&style=share"
+    response = call(stack, "live", token, {"url": f"9- 长按复制此条消息，打开抖音搜索，查看TA的直播。 {link}"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["data"]["platform"], response.json()["data"]["id"]) == ("douyin", room_id)
+    job = ParseJob.objects.get()
+    assert (job.operation, job.platform, job.kind, job.media_id) == ("live", "douyin", "room", room_id)
+    # /parse answers it as it answers live.douyin.com (not a post), for nothing.
+    assert assert_envelope(call(stack, "parse", token, {"url": link}), 400, 302)["reason"] == "live"
+    assert balance(key.user) == (1, 0) and captures(key.user) == 1
+
+
 def test_live_on_a_platform_without_rooms_is_302(stack):
     key, token = make_key(credits=1)
     body = assert_envelope(call(stack, "live", token, {"url": "https://x.com/someone/status/1234567890"}), 400, 302)

@@ -10,12 +10,14 @@ import pytest
 import respx
 
 from parsing.extractors.base import ContentUnavailable, UpstreamFailure, UpstreamTimeout
-from parsing.extractors.douyin import LIVE_ENTER, LIVE_HOME, MIX_LIST, DouyinExtractor
+from parsing.extractors.douyin import LIVE_ENTER, LIVE_HOME, MIX_LIST, ROOM_REFLOW, DouyinExtractor
 from parsing.extractors.kuaishou import KuaishouExtractor
 from parsing.recognition import recognize
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 WEB_RID = "745964462470"
+ROOM_ID = "7318296342189919011"  # a room id: what the app's share page names, another number than the web id
+ROOM_PAGE = f"https://webcast.amemv.com/douyin/webcast/reflow/{ROOM_ID}"
 MIX = "7228425464914200635"
 KS_ROOM = "https://live.kuaishou.com/u/3xgexgpig9gwwqa"
 
@@ -88,6 +90,93 @@ def test_a_douyin_room_that_times_out_is_an_upstream_timeout():
         mock.get(LIVE_HOME).mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(UpstreamTimeout):
             douyin_live()
+
+
+# --- Douyin rooms by room id (the app's share page) -------------------------------------------------------
+
+
+def douyin_room():
+    link = f"{ROOM_PAGE}?u_code=l1j9bkbd&with_sec_did=1&liveId={ROOM_ID}&from=share&style=share"
+    return DouyinExtractor().live(recognize(f"9- 长按复制此条消息，打开抖音搜索，查看TA的直播。 {link}", "live"))
+
+
+def test_a_douyin_room_by_room_id_gives_its_flv_and_hls_pull_addresses_best_first():
+    with respx.mock() as mock:
+        reflow = mock.get(url__startswith=ROOM_REFLOW).respond(200, text=fixture("douyin/reflow_room.json"))
+        data = douyin_room().to_dict()
+    params = reflow.calls.last.request.url.params
+    assert (params["room_id"], params["type_id"], params["live_id"], params["app_id"]) == (ROOM_ID, "0", "1", "1128")
+    assert "web_rid" not in params and reflow.call_count == 1  # no visit to live.douyin.com: the room id suffices
+    assert (data["platform"], data["id"], data["url"]) == ("douyin", ROOM_ID, ROOM_PAGE)
+    assert data["title"] == "周末手作 陪你做陶艺"
+    assert data["thumbnail"] == f"https://p11-webcast.douyinpic.com/img/webcast/{ROOM_ID}~tplv-obj.image"
+    assert data["author"] == {"name": "泥巴工坊阿青", "id": "92837461502", "url":
+                              "https://www.douyin.com/user/MS4wLjABAAAAq7W3e5R1t9Y2u4I6o8P0a1S3d5F7g9H2j4K6l8Z0x2C"}
+    assert [(s["format"], s["quality"]) for s in data["streams"]] == [
+        ("flv", "FULL_HD1"), ("flv", "HD1"), ("flv", "SD1"), ("flv", "SD2"), ("hls", "FULL_HD1"), ("hls", "HD1")]
+    assert data["streams"][1]["url"].split("?")[0].endswith("_hd.flv")
+    assert data["streams"][5]["url"].split("?")[0].endswith("_hd/index.m3u8")
+    assert all(s["headers"]["Referer"] == "https://live.douyin.com/" for s in data["streams"])
+
+
+def test_a_douyin_room_without_pull_maps_falls_back_to_its_single_addresses():
+    room = json.loads(fixture("douyin/reflow_room.json"))
+    pull = room["data"]["room"]["stream_url"]
+    pull["flv_pull_url"], pull["hls_pull_url_map"] = {}, {"HD1": "rtmp://not-http/x"}
+    with respx.mock() as mock:
+        mock.get(url__startswith=ROOM_REFLOW).respond(200, json=room)
+        streams = douyin_room().streams
+    assert [(s.format, s.quality, s.url) for s in streams] == [
+        ("flv", None, pull["rtmp_pull_url"]), ("hls", None, pull["hls_pull_url"])]
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (fixture("douyin/reflow_room_ended.json"), "offline"),  # status 4: the stream ended
+    (fixture("douyin/reflow_room_missing.json"), "deleted"),  # no room of this id
+    (json.dumps({"data": {"room": {}, "prompts": "直播间不存在"}, "status_code": 0}), "deleted"),
+    (json.dumps({"data": {"prompts": "请登录后观看"}, "status_code": 4001038, "status_msg": "请先登录"}),
+     "login_required"),
+])
+def test_a_douyin_room_by_room_id_that_cannot_be_watched_says_why(answer, reason):
+    with respx.mock() as mock:
+        mock.get(url__startswith=ROOM_REFLOW).respond(200, text=answer)
+        with pytest.raises(ContentUnavailable) as caught:
+            douyin_room()
+    assert caught.value.reason == reason
+
+
+def test_a_live_douyin_room_without_any_pull_address_is_no_media():
+    room = json.loads(fixture("douyin/reflow_room.json"))
+    room["data"]["room"]["stream_url"] = {"flv_pull_url": {"HD1": None}, "hls_pull_url": ""}
+    with respx.mock() as mock:
+        mock.get(url__startswith=ROOM_REFLOW).respond(200, json=room)
+        with pytest.raises(ContentUnavailable) as caught:
+            douyin_room()
+    assert caught.value.reason == "no_media"
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(200, text=""),  # what an unsigned or blocked request gets
+    httpx.Response(200, text="<html>验证码</html>"),
+    httpx.Response(200, json={"data": {"room": {"title": "no status", "stream_url": {}}}, "status_code": 0}),
+    httpx.Response(200, json={"data": {"room": {"status": "live"}}, "status_code": 0}),
+    httpx.Response(200, json={"data": ["x"], "status_code": 0}),
+    httpx.Response(200, json={"status_code": 0}),
+    httpx.Response(200, json={"status_code": 10011, "status_msg": "too frequent"}),
+    httpx.Response(502),
+])
+def test_a_malformed_douyin_room_by_room_id_answer_is_an_upstream_failure(answer):
+    with respx.mock() as mock:
+        mock.get(url__startswith=ROOM_REFLOW).mock(return_value=answer)
+        with pytest.raises(UpstreamFailure):
+            douyin_room()
+
+
+def test_a_douyin_room_by_room_id_that_times_out_is_an_upstream_timeout():
+    with respx.mock() as mock:
+        mock.get(url__startswith=ROOM_REFLOW).mock(side_effect=httpx.ConnectTimeout("slow"))
+        with pytest.raises(UpstreamTimeout):
+            douyin_room()
 
 
 def _mix_route(mock, *names):
@@ -198,5 +287,6 @@ def test_a_kuaishou_room_that_times_out_is_an_upstream_timeout():
 
 def test_the_fixtures_are_what_the_platforms_send():
     assert json.loads(fixture("douyin/live_enter.json"))["data"]["data"][0]["status"] == 2
+    assert json.loads(fixture("douyin/reflow_room.json"))["data"]["room"]["id_str"] == ROOM_ID
     assert DouyinExtractor.supports("live") and DouyinExtractor.supports("collection")
     assert KuaishouExtractor.supports("live") and not KuaishouExtractor.supports("collection")
