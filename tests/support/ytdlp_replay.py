@@ -15,6 +15,8 @@ an unmatched request fails the test (``ReplayMiss``): nothing reaches the networ
         "https://vm.tiktok.com/ZMabc/": (None, 301, {"Location": "https://www.tiktok.com/@u/video/1"}),
         # or an exception to raise (a yt_dlp.networking.exceptions.RequestError), e.g. a timeout
         "https://www.bilibili.com/video/BV1*": TransportError("timed out", cause=TimeoutError()),
+        # or a function of the recorded Call returning any of the above (one URL, answers by request body)
+        "POST https://www.youtube.com/youtubei/v1/browse*": lambda call: "youtube/a.json" if call.data else None,
     }) as calls:
         result = TikTokExtractor().extract(target)
     assert [c.url for c in calls] == [...]
@@ -32,7 +34,7 @@ import fnmatch
 import io
 import json
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +52,7 @@ _TYPES = {".json": "application/json; charset=utf-8", ".html": "text/html; chars
           ".xml": "application/xml", ".mpd": "application/dash+xml", ".m3u8": "application/vnd.apple.mpegurl",
           ".txt": "text/plain; charset=utf-8", ".js": "application/javascript"}
 
-Route = str | bytes | dict | list | None | tuple | BaseException
+Route = str | bytes | dict | list | None | tuple | BaseException | Callable[["Call"], Any]
 
 
 class ReplayMiss(RequestError):
@@ -142,8 +144,11 @@ class ReplayRH(ImpersonateRequestHandler):
             probe = urllib.request.Request(url)
             jar.add_cookie_header(probe)
             headers = {**self._get_headers(request), **dict(probe.unredirected_hdrs)}
-            self.routes.calls.append(Call(method, url, headers, data, str(target) if target else None))
+            call = Call(method, url, headers, data, str(target) if target else None)
+            self.routes.calls.append(call)
             value = self.routes.find(method, url)
+            if callable(value) and not isinstance(value, BaseException):
+                value = value(call)
             if isinstance(value, BaseException):
                 raise value
             body, status, extra = value if isinstance(value, tuple) else (value, 200, {})

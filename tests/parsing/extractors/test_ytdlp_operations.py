@@ -1,5 +1,6 @@
 """/live and /collection through the embedded yt-dlp: TikTok rooms replayed through yt-dlp's own extractor,
-and the normalisation of live streams and flat playlists (YouTube)."""
+and the normalisation of live streams and flat playlists from info dicts (edge cases no page shows). YouTube
+streams and playlists replayed through yt-dlp's own extractors: test_youtube_live_and_playlists.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from yt_dlp.utils import DownloadError, UserNotLive
 
 from parsing.extractors.base import ContentUnavailable, ExtractorError, UpstreamFailure, UpstreamTimeout
 from parsing.extractors.tiktok import TikTokExtractor
-from parsing.extractors.youtube import YouTubeExtractor
-from parsing.extractors.ytdlp import map_error, warm_ydl
+from parsing.extractors.ytdlp import map_error
 from parsing.extractors.ytdlp.operations import info_to_collection, info_to_live
 from parsing.recognition import recognize
 from tests.support.ytdlp_replay import replay
@@ -66,43 +66,6 @@ def test_not_live_errors_are_offline():
     assert map_error(DownloadError("ERROR: [BiliLive] 196: Streamer is not live")).reason == "offline"
 
 
-def test_a_youtube_video_that_is_not_live_now_is_offline(monkeypatch):
-    ydl = warm_ydl("youtube")
-    monkeypatch.setattr(ydl, "extract_info", lambda *a, **k: {"id": "dQw4w9WgXcQ", "live_status": "was_live",
-                                                              "formats": [{"url": "https://x/v.mp4"}]})
-    with pytest.raises(ContentUnavailable) as caught:
-        YouTubeExtractor().live(recognize("https://www.youtube.com/live/dQw4w9WgXcQ", "live"))
-    assert caught.value.reason == "offline"
-
-
-def test_an_upcoming_youtube_stream_is_offline(monkeypatch):
-    def upcoming(*args, **kwargs):
-        raise DownloadError("ERROR: [youtube] dQw4w9WgXcQ: This live event will begin in 3 hours.")
-
-    monkeypatch.setattr(warm_ydl("youtube"), "extract_info", upcoming)
-    with pytest.raises(ContentUnavailable) as caught:
-        YouTubeExtractor().live(recognize("https://youtu.be/dQw4w9WgXcQ", "live"))
-    assert caught.value.reason == "offline"
-
-
-def test_a_youtube_live_stream_lists_its_hls_variants_best_first(monkeypatch):
-    info = {"id": "dQw4w9WgXcQ", "is_live": True, "title": "Launch coverage", "uploader": "NASA",
-            "channel_id": "UCLA_DiR1FfKNvjuUpBHmylQ", "webpage_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-            "thumbnail": "https://i.ytimg.com/vi/dQw4w9WgXcQ/maxresdefault_live.jpg", "formats": [
-                {"format_id": "91", "url": "https://manifest.googlevideo.com/api/manifest/hls_playlist/itag/91/index.m3u8",
-                 "protocol": "m3u8_native", "ext": "mp4", "height": 144},
-                {"format_id": "301", "url": "https://manifest.googlevideo.com/api/manifest/hls_playlist/itag/301/index.m3u8",
-                 "protocol": "m3u8_native", "ext": "mp4", "height": 1080, "http_headers": {"Referer": "https://www.youtube.com/"}},
-                {"format_id": "sb0", "url": "https://i.ytimg.com/sb/x/storyboard3_L0/default.jpg", "protocol": "mhtml",
-                 "ext": "mhtml"},
-            ]}
-    monkeypatch.setattr(warm_ydl("youtube"), "extract_info", lambda *a, **k: info)
-    data = YouTubeExtractor().live(recognize("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "live")).to_dict()
-    assert [(s["format"], s["quality"]) for s in data["streams"]] == [("hls", "1080p"), ("hls", "144p")]
-    assert data["streams"][0]["headers"]["Origin"] == "https://www.youtube.com"
-    assert data["author"] == {"name": "NASA", "id": "UCLA_DiR1FfKNvjuUpBHmylQ", "url": None}
-
-
 def test_live_without_hls_or_flv_is_no_media_and_a_malformed_info_is_an_upstream_failure():
     with pytest.raises(ContentUnavailable) as caught:
         info_to_live({"id": "x", "formats": [{"url": "https://x/v.mp4", "ext": "mp4"}]}, platform="youtube")
@@ -118,28 +81,6 @@ def _flat(start: int, count: int, playlist_count: int | None = 120) -> dict:
                          "duration": 3000 + n, "url": f"https://www.youtube.com/watch?v=vid{n:08d}",
                          "thumbnails": [{"url": f"https://i.ytimg.com/vi/vid{n:08d}/hqdefault.jpg"}]}
                         for n in range(start, start + count)]}
-
-
-def test_a_youtube_playlist_page_is_one_flat_listing_with_links_parse_accepts(monkeypatch):
-    seen = {}
-    ydl = warm_ydl("youtube")
-
-    def listing(url, download=False, ie_key=None):
-        seen.update(url=url, ie_key=ie_key, items=ydl.params.get("playlist_items"),
-                    flat=ydl.params.get("extract_flat"))
-        return _flat(51, 51)
-
-    monkeypatch.setattr(ydl, "extract_info", listing)
-    link = "https://www.youtube.com/watch?v=dQw4w9WgXcQ&list=PLBCF2DAC6FFB574DE&index=3"
-    data = YouTubeExtractor().collection(recognize(link, "collection"), 2).to_dict()
-    assert seen == {"url": "https://www.youtube.com/playlist?list=PLBCF2DAC6FFB574DE", "ie_key": "YoutubeTab",
-                    "items": "51:101", "flat": "in_playlist"}
-    assert (data["total"], data["page"], data["nextPage"], len(data["items"])) == (120, 2, 3, 50)
-    assert data["items"][0] == {"index": 51, "id": "vid00000051", "title": "Lecture 51",
-                                "url": "https://www.youtube.com/watch?v=vid00000051", "duration": 3051,
-                                "thumbnail": "https://i.ytimg.com/vi/vid00000051/hqdefault.jpg"}
-    assert all(recognize(item["url"]).supported for item in data["items"])
-    assert "playlist_items" not in ydl.params  # per-call params do not outlive the call
 
 
 def test_a_playlist_without_a_count_has_a_next_page_only_when_the_look_ahead_entry_came():
@@ -158,29 +99,6 @@ def test_a_playlist_page_past_the_end_is_no_such_page_and_an_empty_one_no_media(
     assert caught.value.reason == "no_media"
 
 
-@pytest.mark.parametrize("message, reason", [
-    ("ERROR: [youtube:tab] PLx: The playlist does not exist.", "deleted"),
-    ("ERROR: [youtube:tab] PLx: This playlist is private", "private"),
-    ("ERROR: [youtube:tab] PLx: Sign in to confirm your age", "login_required"),
-])
-def test_a_playlist_that_cannot_be_listed_says_why(monkeypatch, message, reason):
-    def fail(*args, **kwargs):
-        raise DownloadError(message)
-
-    monkeypatch.setattr(warm_ydl("youtube"), "extract_info", fail)
-    with pytest.raises(ContentUnavailable) as caught:
-        YouTubeExtractor().collection(recognize("https://www.youtube.com/playlist?list=PLx1", "collection"), 1)
-    assert caught.value.reason == reason
-
-
-def test_a_malformed_or_timed_out_playlist_is_a_typed_error(monkeypatch):
+def test_a_listing_that_is_not_a_playlist_is_an_upstream_failure():
     with pytest.raises(UpstreamFailure):
         info_to_collection({"_type": "video", "id": "x"}, platform="youtube", page=1, item_url=lambda e: None)
-
-    def slow(*args, **kwargs):
-        raise DownloadError("ERROR: Unable to download webpage: timed out",
-                            exc_info=(TimeoutError, TimeoutError(), None))
-
-    monkeypatch.setattr(warm_ydl("youtube"), "extract_info", slow)
-    with pytest.raises(UpstreamTimeout):
-        YouTubeExtractor().collection(recognize("https://www.youtube.com/playlist?list=PLx1", "collection"), 1)
