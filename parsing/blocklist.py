@@ -12,23 +12,16 @@ queryset ``update()`` or raw SQL) writes no token: copies are also re-read when 
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 import time
-import uuid
 
-import redis
-from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from easydown import hotsql
-from easydown.cache import redis_client
+from easydown import hotsql, versions
 
 from .models import BlockRule
 
-log = logging.getLogger(__name__)
 MAX_AGE = 10.0
 
 _copies: dict[str, tuple[bytes, float, list[tuple[str, str]]]] = {}  # platform → (token, read at, rules)
@@ -36,7 +29,7 @@ _lock = threading.Lock()
 
 
 def version_key() -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'ed')}:blocklist:version"
+    return versions.version_key("blocklist")
 
 
 @functools.cache
@@ -53,25 +46,11 @@ def rules(platform: str, token: bytes | None) -> list[tuple[str, str]]:
         return copy[2]
     found = [(pattern, reason) for pattern, reason in hotsql.rows(_sql(), [platform])]
     if token is None:
-        token = _new_token(only_if_missing=True)
+        token = versions.new_token("blocklist", only_if_missing=True)
     if token is not None:
         with _lock:
             _copies[platform] = (token, now, found)
     return found
-
-
-def _new_token(*, only_if_missing: bool = False) -> bytes | None:
-    client = redis_client()
-    if client is None:
-        return None
-    token = uuid.uuid4().hex.encode()
-    try:
-        if client.set(version_key(), token, nx=only_if_missing):
-            return token
-        return None if only_if_missing else token
-    except redis.RedisError:
-        log.warning("could not record a change of the block list")
-        return None
 
 
 def blocked(rows: list[tuple[str, str]], *, media_id: str | None, url: str | None) -> str | None:
@@ -85,6 +64,4 @@ def blocked(rows: list[tuple[str, str]], *, media_id: str | None, url: str | Non
 @receiver(post_save, sender=BlockRule)
 @receiver(post_delete, sender=BlockRule)
 def _changed(**_: object) -> None:
-    # After the commit (at once outside a transaction): a token written before it (the admin saves inside
-    # one) would let a request read the old rules and keep them under the new token.
-    transaction.on_commit(_new_token)
+    versions.changed_on_commit("blocklist")  # after the commit: the admin saves inside a transaction

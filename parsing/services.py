@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from accounts import keycache
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
 from easydown import broker, hotsql, metrics, requestid
@@ -124,7 +125,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
                  ) -> Submission:
     """Everything before the worker, for any operation (parse, live, collection): returns the job to wait for,
     or raises an ApiError."""
-    key = api_key_authenticate_request(request)
+    copies = keycache.enabled()
+    key = api_key_authenticate_request(request, copies=copies)
     # The body is read and the link recognised (no I/O) before counting the request, so that the counter's
     # round trip to Redis also reads the link's result cache entry and the block list's version; a bad body
     # still answers after the rate limit, as documented.
@@ -139,8 +141,13 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
                                        kind=target.kind, page=page)
                  if target is not None and target.supported and not nocache else None)
     prefetch = cache_key is not None and resultcache.on_cache_redis()
-    also = (blocklist.version_key(),) + ((resultcache.entry_key(cache_key),) if prefetch else ())
+    also = ((keycache.version_key(), blocklist.version_key())
+            + ((resultcache.entry_key(cache_key),) if prefetch else ()))
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute, also=also)
+    key_version, block_version, *entry_read = usage.fetched or (None, None)
+    if copies and not keycache.confirm(key, key_version):  # a key or user changed since the copy was read
+        keycache.forget(key)
+        key = api_key_authenticate_request(request, copies=True)
     headers = usage.headers()
     try:
         if usage.limited:
@@ -157,10 +164,10 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
                                   link=text, operation=operation)
         entry = None
         if prefetch:
-            entry = resultcache.entry_from(usage.fetched[1])
+            entry = resultcache.entry_from(entry_read[0])
         elif cache_key is not None:  # the entries live in another Redis than the counter's
             entry = resultcache.lookup(cache_key)
-        read = Prefetched(block_version=usage.fetched[0] if usage.fetched else None, entry=entry)
+        read = Prefetched(block_version=block_version, entry=entry)
         try:
             platform, cached = _open_and_enqueue(key, text, job_id, owner, target, read, nocache=nocache,
                                                  operation=operation, page=page)
