@@ -23,8 +23,8 @@ from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import ApiKey
 from accounts import keycache
+from accounts.models import ApiKey
 from accounts.services import api_key_authenticate_request
 from billing.services import credit_adjust, credit_capture, credit_release, credit_reserve
 from easydown import broker, hotsql, metrics, requestid
