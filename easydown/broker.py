@@ -10,6 +10,7 @@ connection error), so a reconnect works as before.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import socket
@@ -47,34 +48,45 @@ class Transport(kombu_redis.Transport):
 
 _sender: redis.Redis | None = None
 _sender_pid = 0
-_origin = ""
 
 
 def _client() -> redis.Redis:
-    global _sender, _sender_pid, _origin
+    global _sender, _sender_pid
     if _sender is None or _sender_pid != os.getpid():
         timeout = float(settings.CELERY_BROKER_CONNECTION_TIMEOUT or 1.0)
         _sender = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=timeout,
                                        socket_connect_timeout=timeout)
-        _sender_pid, _origin = os.getpid(), f"gen{os.getpid()}@{socket.gethostname()}"
+        _sender_pid = os.getpid()
     return _sender
+
+
+@functools.cache
+def _headers_template(task, pid: int) -> dict:
+    """A task's message headers but for the four that change per message (the task's settings and this
+    process's origin are read once: Celery's task and app attributes go through proxies)."""
+    conf = task.app.conf
+    time_limit = task.time_limit if task.time_limit is not None else conf.task_time_limit
+    soft_limit = task.soft_time_limit if task.soft_time_limit is not None else conf.task_soft_time_limit
+    return {
+        "lang": "py", "task": task.name, "id": None, "shadow": None, "eta": None, "expires": None,
+        "group": None, "group_index": None, "retries": 0, "timelimit": [time_limit, soft_limit],
+        "root_id": None, "parent_id": None, "argsrepr": None, "kwargsrepr": None,
+        "origin": f"gen{pid}@{socket.gethostname()}", "ignore_result": task.ignore_result,
+        "replaced_task_nesting": 0, "stamped_headers": None, "stamps": {},
+    }
+
+
+_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
 def message(task, args: list, kwargs: dict, queue: str, task_id: str | None = None) -> bytes:
     """The bytes apply_async would push onto ``queue`` for ``task(*args, **kwargs)`` (no eta, expiry,
     priority, group, chain or result)."""
     task_id = task_id or str(uuid.uuid4())
-    conf = task.app.conf
-    time_limit = task.time_limit if task.time_limit is not None else conf.task_time_limit
-    soft_limit = task.soft_time_limit if task.soft_time_limit is not None else conf.task_soft_time_limit
-    body = json.dumps([args, kwargs, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
-    headers = {
-        "lang": "py", "task": task.name, "id": task_id, "shadow": None, "eta": None, "expires": None,
-        "group": None, "group_index": None, "retries": 0, "timelimit": [time_limit, soft_limit],
-        "root_id": task_id, "parent_id": None, "argsrepr": repr(args), "kwargsrepr": repr(kwargs),
-        "origin": _origin or f"gen{os.getpid()}@{socket.gethostname()}", "ignore_result": task.ignore_result,
-        "replaced_task_nesting": 0, "stamped_headers": None, "stamps": {},
-    }
+    headers = _headers_template(task, os.getpid()).copy()
+    headers["id"] = headers["root_id"] = task_id
+    headers["argsrepr"], headers["kwargsrepr"] = repr(args), repr(kwargs)
+    body = json.dumps([args, kwargs, _EMBED])
     envelope = {
         "body": base64.b64encode(body.encode()).decode(),
         "content-encoding": "utf-8",

@@ -26,7 +26,7 @@ from easydown.ratelimits import client_ip
 from . import idempotency, notify, owners, requestlog, tunnel
 from .extractors.base import OPERATIONS
 from .models import ParseJob
-from .services import UNSETTLED_KEY, Submission, job_response_error, job_settle, jobs_abandon, parse_submit
+from .services import UNSETTLED_KEY, Delivered, Submission, job_response_error, job_settle, jobs_abandon, parse_submit
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def public_base(request: HttpRequest) -> str:
         return ""
 
 
-def _success(job: ParseJob, headers: dict[str, str], *, key_id: str = "", base_url: str = "",
+def _success(job: ParseJob | Delivered, headers: dict[str, str], *, key_id: str = "", base_url: str = "",
              operation: str = "parse") -> JsonResponse:
     data = job.result
     if isinstance(data, dict) and operation == "parse":  # media items get tunnel links (a live stream does not)

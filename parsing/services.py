@@ -400,7 +400,18 @@ def job_fail(*, job_id: uuid.UUID, user_id: int, code: str, reason: str, state: 
     return True
 
 
-def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
+@dataclass(slots=True)
+class Delivered:
+    """A job just delivered, as its waiting client needs it (a plain object: cheaper than a model instance)."""
+
+    id: uuid.UUID
+    user_id: int
+    result: dict | list | None
+    cached_on: dt.datetime | None
+    state: str = State.SUCCEEDED
+
+
+def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | Delivered | None:
     """ready → succeeded and capture the credit, in one transaction; the delivered job (with its result),
     or None if it was not ready."""
     if connection.vendor == "postgresql":
@@ -414,7 +425,7 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
             metrics.CREDITS.labels("captured").inc()
         if isinstance(result, str):
             result = json.loads(result)
-        return ParseJob(id=job_id, user_id=user_id, state=State.SUCCEEDED, result=result, cached_on=cached_on)
+        return Delivered(id=job_id, user_id=user_id, result=result, cached_on=cached_on)
     with transaction.atomic():
         if not _transition(job_id, [State.READY], state=State.SUCCEEDED, finished_at=timezone.now()):
             return False
@@ -424,7 +435,7 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | None:
     return job
 
 
-def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -> ParseJob:
+def job_settle(*, job_id: uuid.UUID, user_id: int, give_up: str | None = None) -> ParseJob | Delivered:
     """Decide what the waiting client gets; returns the job as settled (or still open).
 
     A ready job is delivered (and charged). With ``give_up`` (timed_out when the wait ran out,
@@ -475,7 +486,24 @@ def _error_code(exc: ExtractorError) -> tuple[str, str]:
     return "304", "upstream_error"
 
 
-def _claim(job_id: uuid.UUID) -> ParseJob | None:
+@dataclass(slots=True)
+class Claimed:
+    """What the worker reads of the job it claimed (a plain object: a model instance costs more to make)."""
+
+    id: uuid.UUID
+    user_id: int
+    platform: str
+    input: str
+    attempts: int
+    age_seconds: float
+    operation: str
+    page: int
+    kind: str
+    media_id: str
+    url: str
+
+
+def _claim(job_id: uuid.UUID) -> Claimed | None:
     """pending/running → running with one more attempt, returning the row's fields in the same
     statement (the worker's hottest query); None when the job is not open."""
     table = ParseJob._meta.db_table
@@ -495,10 +523,8 @@ def _claim(job_id: uuid.UUID) -> ParseJob | None:
         if timezone.is_naive(created_at):
             created_at = timezone.make_aware(created_at, dt.UTC)
         age = (timezone.now() - created_at).total_seconds()
-    job = ParseJob(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
-                   state=State.RUNNING, operation=operation, page=page, kind=kind, media_id=media_id, url=url)
-    job.age_seconds = float(age)
-    return job
+    return Claimed(id=job_id, user_id=user_id, platform=platform, input=text, attempts=attempts,
+                   age_seconds=float(age), operation=operation, page=page, kind=kind, media_id=media_id, url=url)
 
 
 def parse_budget(age_seconds: float) -> float:
@@ -595,7 +621,7 @@ def _mark_ready(job_id: uuid.UUID, result: dict, *, cached_on: dt.datetime | Non
                    [State.READY, Jsonb(result), timezone.now(), cached_on, job_id, State.RUNNING])
 
 
-def _extract(job: ParseJob, *, fresh: bool = False, seconds: float = 0.0,
+def _extract(job: Claimed, *, fresh: bool = False, seconds: float = 0.0,
              later: list[resultcache.Pending] | None = None) -> tuple[dict, resultcache.Entry | None]:
     """The job's result, and the cache entry it came from (None when this parse fetched it; then, with
     ``later``, what to store is appended to it for the caller to write)."""
