@@ -12,6 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-10}"
+# The worker's writes do not wait for the disk (easydown/settings.py, DB_SYNCHRONOUS_COMMIT: a crash of
+# PostgreSQL leaves the jobs whose writes it forgot open, for the sweeper to settle without a charge).
+export DB_SYNCHRONOUS_COMMIT="${DB_SYNCHRONOUS_COMMIT:-off}"
 # A claim or a result waits at most this long for a pooled connection: a database that is away fails the
 # parse over to a 503 for its client within a second or two, instead of after the pool's default.
 export DB_POOL_TIMEOUT="${DB_POOL_TIMEOUT:-1}"

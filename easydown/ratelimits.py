@@ -66,11 +66,11 @@ def _count(*, group: str, key: str, period: int, increment: bool, also: tuple[st
         pipe.incr(name)
     else:
         pipe.get(name)
-    for other in also:
-        pipe.get(other)
+    if also:
+        pipe.mget(also)
     replies = pipe.execute()
     counted = 2 if increment else 1
-    return int(replies[counted - 1] or 0), end - now, tuple(replies[counted:])
+    return int(replies[counted - 1] or 0), end - now, tuple(replies[counted]) if also else ()
 
 
 def _usage(request: HttpRequest, *, group: str, key: str, limit: int, increment: bool,

@@ -561,3 +561,26 @@ def test_check_deploy_notices_insecure_cookies():
                           capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr
     assert "security.W012" in output and "security.W016" in output
+
+
+def _synchronous_commit(env: dict[str, str]) -> str:
+    script = ("from django.db import connection; c = connection.cursor(); c.execute('SHOW synchronous_commit'); "
+              "print(c.fetchone()[0])")
+    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_workers_writes_do_not_wait_for_the_disk_and_the_apis_do():
+    """run-worker.sh sets DB_SYNCHRONOUS_COMMIT=off (the API's script does not); the setting reaches the
+    connections, and a value PostgreSQL does not know stops the start."""
+    assert 'DB_SYNCHRONOUS_COMMIT="${DB_SYNCHRONOUS_COMMIT:-off}"' in (ROOT / "deploy" / "run-worker.sh").read_text()
+    assert "DB_SYNCHRONOUS_COMMIT" not in (ROOT / "deploy" / "run-api.sh").read_text()
+    base = {k: v for k, v in os.environ.items() if k != "DB_SYNCHRONOUS_COMMIT"}
+    base["DATABASE_URL"] = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    assert _synchronous_commit({**base, "DB_SYNCHRONOUS_COMMIT": "off"}) == "off"
+    assert _synchronous_commit(base) == "on"  # PostgreSQL's own default on this machine
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                          env={**base, "DB_SYNCHRONOUS_COMMIT": "sometimes"}, timeout=120)
+    assert done.returncode != 0 and "DB_SYNCHRONOUS_COMMIT" in done.stderr
