@@ -123,7 +123,7 @@ def start_stack(log_dir: Path, *, web_workers: int = 1, worker_concurrency: int 
         f"--concurrency={worker_concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-n", f"test-{port}@%h",
     ]
-    worker_env = {"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "1", "DB_SYNCHRONOUS_COMMIT": "off", **env}  # as run-worker.sh
+    worker_env = {"DB_POOL_SIZE": "4", "DB_POOL_TIMEOUT": "1", "DB_SYNCHRONOUS_COMMIT": "off", **env}  # run-worker.sh
     stack.worker_command = (worker_args, worker_env, log_dir)
     worker, stack.logs["worker"] = _spawn("worker", worker_args, worker_env, log_dir)
     stack.processes["worker"] = worker
