@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,6 +105,25 @@ def parse_p50(base: str, token: str, count: int = 200, clients: int = 4) -> floa
         return statistics.median(pool.map(one, range(count)))
 
 
+def relay_ceiling(origin: Origin, size: int, rounds: int) -> list[float]:
+    """Seconds per download of the same file through socat, a relay written in C with 1 MiB buffers that does
+    the same two copies as the tunnel and nothing else (no HTTP, no Python): what any relay can reach on this
+    machine. Empty when socat is not installed."""
+    if not shutil.which("socat"):
+        return []
+    port = free_port()
+    upstream = origin.base.rsplit(":", 1)[1]
+    relay = subprocess.Popen(["socat", "-b", str(1024 * 1024), f"TCP-LISTEN:{port},fork,reuseaddr,bind=127.0.0.1",
+                              f"TCP:127.0.0.1:{upstream}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}/file/{size}"
+        return [curl_seconds(url, {"Referer": REFERER, "User-Agent": UA}) for _ in range(rounds)]
+    finally:
+        relay.terminate()
+        relay.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=500, help="MB per download")
@@ -153,6 +173,7 @@ def main() -> None:
                 tunnel_s.append(curl_seconds(tunnel_url, {}))
                 sampling.set()
                 sampler.join()
+            relayed_s = relay_ceiling(origin, size, args.rounds)
             paced_direct, paced_tunnel = [], []
             for _ in range(args.rounds):
                 paced_direct.append(curl_seconds(paced, {"Referer": REFERER, "User-Agent": UA}))
@@ -186,6 +207,10 @@ def main() -> None:
     print("tunnel MB/s per round: " + ", ".join(f"{r:.0f}" for r in tunnel_rate))
     ratio = sum(direct_s) / sum(tunnel_s)
     print(f"throughput ratio tunnel/direct, origin as fast as loopback goes: {ratio:.2f} (goal >= 0.8)")
+    if relayed_s:
+        print(f"ceiling of any relay on this box: socat (C, 1 MiB buffers) relaying the same download: ratio "
+              f"{sum(direct_s) / sum(relayed_s):.2f} (MB/s per round: " + ", ".join(f"{mb / s:.0f}" for s in relayed_s)
+              + ")")
     print(f"paced origin ({args.cdn_rate:g} MB/s per connection): direct MB/s "
           + ", ".join(f"{mb / s:.0f}" for s in paced_direct) + "; tunnel MB/s "
           + ", ".join(f"{mb / s:.0f}" for s in paced_tunnel)
