@@ -5,7 +5,8 @@ Every saved or deleted ApiKey or User, and every revocation, writes a new versio
 once it commits. The paid path looks its key up first (it needs the key's id for its rate limit) and reads the
 token afterwards, in the round trip it makes for that limit; so a copy is trusted (``confirm``) only when the
 token read now is one this process had already seen before it read the copy from the database. Otherwise the
-key is read again and the request goes on with what the database says. A change that bypasses the models
+key is read again from the database (never from a copy another request may have kept meanwhile) and the
+request goes on with what the database says. A change that bypasses the models
 (a queryset ``update()``, raw SQL) writes no token: copies older than MAX_AGE seconds are read again anyway.
 Only keys that passed authentication are kept; a refused token is looked up every time.
 """
@@ -69,6 +70,12 @@ def keep(key: ApiKey, vouch: bytes | None) -> None:
         _copies[key.token_hash] = _Copy(key, vouch, time.monotonic())
 
 
+def drop(token_hash: str) -> None:
+    """The database refused this token now: no copy of its key may answer for it any more."""
+    with _lock:
+        _copies.pop(token_hash, None)
+
+
 def confirm(key: ApiKey, token: bytes | None) -> bool:
     """Whether ``key`` is still what the database says, ``token`` being the version read after ``key`` was
     looked up. False means: forget the copy and read the key again."""
@@ -79,11 +86,6 @@ def confirm(key: ApiKey, token: bytes | None) -> bool:
         return False
     kept = _copies.get(key.token_hash)
     return kept is not None and kept.key is key and kept.vouch == token
-
-
-def forget(key: ApiKey) -> None:
-    with _lock:
-        _copies.pop(key.token_hash, None)
 
 
 def changed() -> None:

@@ -113,9 +113,10 @@ def bearer_token(header: str | None) -> str:
     return token.strip()
 
 
-def api_key_authenticate(*, header: str | None, copies: bool = False) -> ApiKey:
+def api_key_authenticate(*, header: str | None, copies: bool = False, fresh: bool = False) -> ApiKey:
     """Resolve an Authorization header to an active key with one indexed query (with ``copies``, none when
-    this process kept the key lately: accounts.keycache, whose ``confirm`` the caller then asks).
+    this process kept the key lately: accounts.keycache, whose ``confirm`` the caller then asks; with
+    ``fresh`` too, the key is read from the database and kept, never taken from a copy).
 
     Raises MissingToken, InvalidToken (malformed, unknown or revoked) or TokenExpired.
     """
@@ -123,10 +124,12 @@ def api_key_authenticate(*, header: str | None, copies: bool = False) -> ApiKey:
     if not tokens.is_well_formed(token):
         raise InvalidToken()
     digest = tokens.digest(token)
-    key = keycache.copy(digest) if copies else None
+    key = keycache.copy(digest) if copies and not fresh else None
     if key is None:
         vouch = keycache.seen()
         found = _key_by_hash(digest)
+        if copies and (found is None or found[0].revoked_at is not None or not found[1]):
+            keycache.drop(digest)
         if found is None:
             raise InvalidToken()
         key, user_active = found
@@ -178,14 +181,14 @@ def _key_by_hash(token_hash: str) -> tuple[ApiKey, bool] | None:
     return ApiKey(token_hash=token_hash, **values), row[-1]
 
 
-def api_key_authenticate_request(request: HttpRequest, *, copies: bool = False) -> ApiKey:
+def api_key_authenticate_request(request: HttpRequest, *, copies: bool = False, fresh: bool = False) -> ApiKey:
     """The request's API key, for every endpoint that takes one. Failed attempts count against the client
     IP: past the limit they get 429 instead of 401 (a valid key is never slowed down by them)."""
     from easydown.exceptions import ApiError, RateLimited
     from easydown.ratelimits import auth_failure_usage
 
     try:
-        return api_key_authenticate(header=request.META.get("HTTP_AUTHORIZATION"), copies=copies)
+        return api_key_authenticate(header=request.META.get("HTTP_AUTHORIZATION"), copies=copies, fresh=fresh)
     except ApiError as exc:
         usage = auth_failure_usage(request, increment=True)
         if usage.limited:

@@ -6,13 +6,23 @@ releasing move credit between the two columns (no ledger row); capture and top-u
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from easydown.exceptions import InsufficientCredits, InvalidRequest
 
 from .models import CreditAccount, CreditHold, LedgerEntry
+
+
+def durable() -> None:
+    """This transaction's commit waits for the disk, whatever the connection's synchronous_commit (the worker
+    runs with it off: settings.SYNCHRONOUS_COMMIT). Every ledger row commits this way: a charge, a refund or a
+    top-up that PostgreSQL forgot in a crash could not be found again by anything (a lost hold or release
+    leaves an open job, which the sweeper settles). Call inside the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('synchronous_commit', 'on', true)")
 
 
 def credit_account_for(*, user_id: int) -> CreditAccount:
@@ -46,6 +56,7 @@ def credit_capture(*, user_id: int, reference: str, note: str = "parse") -> bool
         CreditAccount.objects.filter(user_id=user_id, reserved__gte=1).update(
             reserved=F("reserved") - 1, updated_at=now
         )
+        durable()
         LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.CAPTURE, amount=-1,
                                    reference=reference, note=note)
         return True
@@ -77,6 +88,7 @@ def credit_topup(*, user_id: int, amount: int, reference: str, note: str = "",
     credit_account_for(user_id=user_id)
     try:
         with transaction.atomic():
+            durable()
             entry = LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.TOPUP, amount=amount,
                                                reference=reference, note=note[:500], created_by_id=created_by_id)
             CreditAccount.objects.filter(user_id=user_id).update(
@@ -101,6 +113,7 @@ def credit_adjust(*, user_id: int, amount: int, reference: str, note: str,
             available=F("available") + amount, updated_at=timezone.now()
         )
         if moved:
+            durable()
             return LedgerEntry.objects.create(account_id=user_id, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount,
                                               reference=reference, note=note[:500], created_by_id=created_by_id)
     raise InsufficientCredits("Not enough available credits for this adjustment")

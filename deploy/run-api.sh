@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DB_POOL_SIZE="${DB_POOL_SIZE:-20}"
+# Only the worker's commits may skip waiting for the disk (run-worker.sh): the API's Idempotency-Key
+# records must outlive a crash of PostgreSQL, so a shared environment file's setting is not passed on.
+unset DB_SYNCHRONOUS_COMMIT
 # Prometheus: every process on the box writes its metrics here and GET /metrics adds them up (clear it
 # when the box boots; a tmpfs is a good place).
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-var/metrics}"

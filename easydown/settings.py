@@ -48,11 +48,13 @@ POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 # 1.21 cannot keep them), no server-side cursors, and no startup options (PgBouncer refuses them: set
 # statement_timeout on the role instead, ALTER ROLE … SET statement_timeout = '10s').
 PGBOUNCER = env_bool("DB_PGBOUNCER", False)
-# "off" for the worker (run-worker.sh): its writes (claim, result, failure with its release, sweeps) commit
-# without waiting for the disk, about 60 µs less PostgreSQL CPU per statement. A PostgreSQL crash may then
-# forget the last fraction of a second of them, which leaves each such job open (its hold still held) for
-# the sweeper to settle without a charge; a charge is the API's own statement, always durable, and its flush
-# also makes the result it delivered durable. Unset: PostgreSQL's setting. Not behind PgBouncer.
+# "off" for the worker (run-worker.sh; run-api.sh never passes it on): its writes (claim, result, a failure
+# with its release, sweeps) commit without waiting for the disk, about 60 µs less PostgreSQL CPU per
+# statement. A PostgreSQL crash may then forget the last fraction of a second of them; each such job is left
+# open (its hold still held) for the sweeper to settle without a charge. Every ledger row (a charge, a
+# refund, a top-up) commits durably whatever this says (billing.services.durable), and so does everything
+# before it in the log. Not for the API: its Idempotency-Key records must outlive a crash. Unset:
+# PostgreSQL's setting. Ignored behind PgBouncer (no startup options there).
 SYNCHRONOUS_COMMIT = env_str("DB_SYNCHRONOUS_COMMIT") or ""
 if SYNCHRONOUS_COMMIT not in ("", "on", "off", "local", "remote_write", "remote_apply"):
     raise ImproperlyConfigured(f"DB_SYNCHRONOUS_COMMIT={SYNCHRONOUS_COMMIT!r} is not a synchronous_commit value")

@@ -146,8 +146,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
     usage = key_usage(request, key_id=key.public_id.hex, limit=key.rate_limit_per_minute, also=also)
     key_version, block_version, *entry_read = usage.fetched or (None, None)
     if copies and not keycache.confirm(key, key_version):  # a key or user changed since the copy was read
-        keycache.forget(key)
-        key = api_key_authenticate_request(request, copies=True)
+        # From the database, never from a copy: another request may have kept a stale one meanwhile.
+        key = api_key_authenticate_request(request, copies=True, fresh=True)
     headers = usage.headers()
     try:
         if usage.limited:
@@ -282,8 +282,13 @@ SELECT %(id)s, account_id, %(key)s, %(platform)s, %(kind)s, %(media)s, %(input)s
 RETURNING id
 """
 
+# Both statements that write a charge's ledger row also make their own commit wait for the disk
+# (set_config(…, true) holds for the statement's transaction), whatever the connection's synchronous_commit:
+# see billing.services.durable.
 _DELIVER_SQL = """
-WITH job AS (
+WITH durable AS (
+    SELECT set_config('synchronous_commit', 'on', true) AS on_disk
+), job AS (
     UPDATE {job} SET state = 'succeeded', finished_at = %(now)s
     WHERE id = %(id)s AND state = 'ready'
     RETURNING user_id, result, cached_on, operation
@@ -301,13 +306,15 @@ WITH job AS (
     RETURNING id
 )
 SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result FROM job),
-       (SELECT cached_on FROM job)
+       (SELECT cached_on FROM job), (SELECT on_disk FROM durable)
 """
 
 # A result cache hit: the parse succeeds at once, so the credit is taken in the same statement that records
 # the job (available − 1, a hold created captured, one ledger row), or nothing is written.
 _CACHED_SQL = """
-WITH moved AS (
+WITH durable AS (
+    SELECT set_config('synchronous_commit', 'on', true) AS on_disk
+), moved AS (
     UPDATE {account} SET available = available - 1, updated_at = %(now)s
     WHERE user_id = %(user)s AND available >= 1
     RETURNING user_id
@@ -326,6 +333,7 @@ WITH moved AS (
 )
 INSERT INTO {ledger} (account_id, kind, amount, reference, note, created_at)
 SELECT user_id, 'capture', -1, %(reference)s, %(operation)s || ' (cached)', %(now)s FROM job
+WHERE (SELECT on_disk FROM durable) IS NOT NULL
 RETURNING id
 """
 
@@ -415,7 +423,7 @@ def job_deliver(*, job_id: uuid.UUID, user_id: int) -> ParseJob | Delivered | No
     """ready → succeeded and capture the credit, in one transaction; the delivered job (with its result),
     or None if it was not ready."""
     if connection.vendor == "postgresql":
-        delivered, charged, result, cached_on = hotsql.one(
+        delivered, charged, result, cached_on, _ = hotsql.one(
             _tables(_DELIVER_SQL), {"now": timezone.now(), "id": job_id, "reference": f"job:{job_id}"})
         if not delivered:
             return None

@@ -104,6 +104,7 @@ def lookups(monkeypatch):
 
     monkeypatch.setattr(account_services, "_key_by_hash", counting)
     monkeypatch.setattr(keycache, "_copies", {})
+    monkeypatch.setattr(keycache, "_seen", None)
     return counted
 
 
@@ -116,11 +117,14 @@ def test_copies_are_kept_only_for_keys_that_authenticate(lookups):
     assert api_key_authenticate(header=header).pk == key.pk and len(lookups) == 2  # without copies: read
 
     api_key_revoke(key=key)
-    keycache.forget(key)
+    assert api_key_authenticate(header=header, copies=True).pk == key.pk  # the copy, until confirmed again
+    with pytest.raises(account_services.InvalidToken):
+        api_key_authenticate(header=header, copies=True, fresh=True)  # what a failed confirm does
+    assert len(lookups) == 3
     for _ in range(2):
         with pytest.raises(account_services.InvalidToken):
             api_key_authenticate(header=header, copies=True)
-    assert len(lookups) == 4  # a refused key is not kept: read every time
+    assert len(lookups) == 5  # a refused key is not kept: read every time
 
 
 def test_confirm_needs_a_version_seen_before_the_copy_was_read(lookups):
@@ -133,3 +137,18 @@ def test_confirm_needs_a_version_seen_before_the_copy_was_read(lookups):
     assert not keycache.confirm(kept, None)  # no version at all: trust nothing
     other = ApiKey.objects.get(pk=key.pk)
     assert not keycache.confirm(other, b"v1")  # not the kept copy
+
+
+def test_a_failed_confirm_reads_the_database_even_when_a_stale_copy_was_kept_meanwhile(lookups):
+    """The race: request A finds its copy outdated; meanwhile request B, which read the key just before the change
+    committed, keeps that stale copy. A's second look must come from the database, not from B's copy."""
+    key, token = make_key()
+    header = f"Bearer {token}"
+    keycache.confirm(key, b"v1")
+    stale = api_key_authenticate(header=header, copies=True)  # B's read, before the change
+    api_key_update(key=ApiKey.objects.get(pk=key.pk), name="narrowed", platforms=["tiktok"], expires_on=None)
+    assert not keycache.confirm(stale, b"v2")  # A: the change's new version
+    keycache.keep(stale, b"v1")  # B keeps its stale copy after A's confirm failed
+    again = api_key_authenticate(header=header, copies=True, fresh=True)
+    assert again is not stale and again.platforms == ["tiktok"] and len(lookups) == 2
+    assert keycache.copy(key.token_hash) is again  # the fresh read replaced the stale copy
