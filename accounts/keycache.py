@@ -78,7 +78,7 @@ def drop(token_hash: str) -> None:
 
 def confirm(key: ApiKey, token: bytes | None) -> bool:
     """Whether ``key`` is still what the database says, ``token`` being the version read after ``key`` was
-    looked up. False means: forget the copy and read the key again."""
+    looked up. False means: read the key again from the database (``api_key_authenticate(fresh=True)``)."""
     global _seen
     _seen = token
     if token is None:  # Redis forgot the token (or never had one): start one, trust nothing until then

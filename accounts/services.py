@@ -127,14 +127,11 @@ def api_key_authenticate(*, header: str | None, copies: bool = False, fresh: boo
     key = keycache.copy(digest) if copies and not fresh else None
     if key is None:
         vouch = keycache.seen()
-        found = _key_by_hash(digest)
-        if copies and (found is None or found[0].revoked_at is not None or not found[1]):
-            keycache.drop(digest)
-        if found is None:
-            raise InvalidToken()
-        key, user_active = found
-        if key.revoked_at is not None or not user_active:
-            raise _naming(InvalidToken(), key)
+        key, user_active = _key_by_hash(digest) or (None, False)
+        if key is None or key.revoked_at is not None or not user_active:
+            if copies:
+                keycache.drop(digest)  # refused now: no copy may answer for this token
+            raise InvalidToken() if key is None else _naming(InvalidToken(), key)
         if copies:
             keycache.keep(key, vouch)
     now = timezone.now()

@@ -128,8 +128,8 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
     copies = keycache.enabled()
     key = api_key_authenticate_request(request, copies=copies)
     # The body is read and the link recognised (no I/O) before counting the request, so that the counter's
-    # round trip to Redis also reads the link's result cache entry and the block list's version; a bad body
-    # still answers after the rate limit, as documented.
+    # round trip to Redis also reads the link's result cache entry and the versions of API keys and the block
+    # list; a bad body still answers after the rate limit, as documented.
     bad: api.ApiError | None = None
     text, nocache, page, target = "", False, 1, None
     try:
