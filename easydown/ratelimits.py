@@ -29,6 +29,13 @@ class Usage:
     reset: int
     limited: bool
     fetched: tuple[bytes | None, ...] = ()  # the values of the keys read in the same round trip (``also``)
+    count: int = 0  # the requests counted in the window, this one included when it was counted
+    counted: bool = True
+
+    def judged_by(self, limit: int | None) -> Usage:
+        """The same count against another limit (the key's, when the key was read again after counting)."""
+        return _judge(limit or settings.RATE_LIMIT_PER_KEY, self.count, self.reset, increment=self.counted,
+                      fetched=self.fetched)
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -76,9 +83,14 @@ def _count(*, group: str, key: str, period: int, increment: bool, also: tuple[st
 def _usage(request: HttpRequest, *, group: str, key: str, limit: int, increment: bool,
            also: tuple[str, ...] = ()) -> Usage:
     count, left, fetched = _count(group=group, key=key, period=60, increment=increment, also=also)
+    return _judge(limit, count, left, increment=increment, fetched=fetched)
+
+
+def _judge(limit: int, count: int, left: int, *, increment: bool, fetched: tuple[bytes | None, ...]) -> Usage:
     # A peek (no increment) is limited once the budget is used up; a counted request once it is over.
     limited = count > limit if increment else count >= limit
-    return Usage(limit=limit, remaining=max(0, limit - count), reset=left, limited=limited, fetched=fetched)
+    return Usage(limit=limit, remaining=max(0, limit - count), reset=left, limited=limited, fetched=fetched,
+                 count=count, counted=increment)
 
 
 def _from_trusted_proxy(address: str) -> bool:

@@ -148,6 +148,7 @@ def parse_submit(*, request: HttpRequest, job_id: uuid.UUID, owner: str = "", op
     if copies and not keycache.confirm(key, key_version):  # a key or user changed since the copy was read
         # From the database, never from a copy: another request may have kept a stale one meanwhile.
         key = api_key_authenticate_request(request, copies=True, fresh=True)
+        usage = usage.judged_by(key.rate_limit_per_minute)  # its limit may have changed too
     headers = usage.headers()
     try:
         if usage.limited:

@@ -74,6 +74,21 @@ def test_editing_a_kept_key_holds_at_once(stack):
     assert_envelope(post(stack, token, {"url": YT.format(vid("kc-e2"))}), 403, "platform_not_allowed")
 
 
+def test_a_lowered_rate_limit_holds_at_once(stack):
+    key, token = make_key(credits=10, rate_limit_per_minute=100)
+    warm(stack, token, "kc-l")  # two requests counted in this minute's window (a third may fall in the next)
+    key.rate_limit_per_minute = 1
+    key.save(update_fields=["rate_limit_per_minute"])
+    answer = post(stack, token, {"url": YT.format(vid("kc-l2"))})
+    # Judged by the limit read again, from the same count: the third request is over it (unless the minute's
+    # window ended just before it and it was counted first in the next one).
+    assert answer.headers["RateLimit-Limit"] == "1"
+    if answer.status_code == 200:
+        assert int(answer.headers["RateLimit-Reset"]) >= 55, answer.headers
+    else:
+        assert_envelope(answer, 429, "rate_limited")
+
+
 def test_deactivating_the_owner_of_a_kept_key_holds_at_once(stack):
     key, token = make_key(credits=10)
     warm(stack, token, "kc-u")
