@@ -54,6 +54,20 @@ def _clean_redis():
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, and before it drops the test database: end the sessions still open on it (connections
+    that threads of this process opened and never closed), which would otherwise keep the database from
+    being dropped and leave it behind on the machine."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(scope="session")
 def stack(django_db_setup, django_db_blocker) -> Stack:
     """uvicorn + a Celery worker process on the test database (use with transactional_db)."""
     with django_db_blocker.unblock():
