@@ -32,9 +32,9 @@ class Usage:
     count: int = 0  # the requests counted in the window, this one included when it was counted
     counted: bool = True
 
-    def judged_by(self, limit: int | None) -> Usage:
-        """The same count against another limit (the key's, when the key was read again after counting)."""
-        return _judge(limit or settings.RATE_LIMIT_PER_KEY, self.count, self.reset, increment=self.counted,
+    def judged_by(self, key_limit: int | None) -> Usage:
+        """The same count against another key limit (when the key was read again after counting)."""
+        return _judge(_key_limit(key_limit), self.count, self.reset, increment=self.counted,
                       fetched=self.fetched)
 
     def headers(self) -> dict[str, str]:
@@ -114,10 +114,15 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+def _key_limit(limit: int | None) -> int:
+    """A key's per-minute limit: its own, or the default when it has none."""
+    return limit or settings.RATE_LIMIT_PER_KEY
+
+
 def key_usage(request: HttpRequest, *, key_id: str, limit: int | None, also: tuple[str, ...] = ()) -> Usage:
     """Count one request against an API key's per-minute limit, reading the Redis keys named in ``also`` in the
     same round trip (the paid path's other reads: its result cache entry, the block list's version)."""
-    return _usage(request, group="key", key=key_id, limit=limit or settings.RATE_LIMIT_PER_KEY, increment=True,
+    return _usage(request, group="key", key=key_id, limit=_key_limit(limit), increment=True,
                   also=also)
 
 

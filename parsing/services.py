@@ -307,7 +307,7 @@ WITH durable AS (
     RETURNING id
 )
 SELECT (SELECT count(*) FROM job), (SELECT count(*) FROM ledger), (SELECT result FROM job),
-       (SELECT cached_on FROM job), (SELECT on_disk FROM durable)
+       (SELECT cached_on FROM job), (SELECT on_disk FROM durable)  -- read, so that the durable CTE runs
 """
 
 # A result cache hit: the parse succeeds at once, so the credit is taken in the same statement that records
